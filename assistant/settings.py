@@ -1,0 +1,167 @@
+"""The one frozen ``Settings`` object, built from the environment in ``main.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.utils import parseaddr
+from pathlib import Path
+
+from assistant.errors import SettingsError
+
+DEFAULT_PEC_DOMAINS = (
+    "pec.it",
+    "legalmail.it",
+    "arubapec.it",
+    "pec.aruba.it",
+    "postacert.it",
+    "pecimprese.it",
+    "legalmail.com",
+    "postecert.it",
+    "cert.legalmail.it",
+    "pec.libero.it",
+    "gigapec.it",
+    "registerpec.it",
+    "sicurezzapostale.it",
+    "cgn.legalmail.it",
+    "pec.buffetti.it",
+    "casellapec.com",
+    "pec-legal.it",
+    "mypec.eu",
+    "certificazioneposta.it",
+    "postecertificate.it",
+    "actaliscertymail.it",
+    "cert.postecert.it",
+    "ticertifica.it",
+    "pec.net",
+    "sicurezzapostale.it",
+)
+
+SECURITY_CHOICES = ("none", "starttls", "tls")
+LANGUAGES = ("it", "en")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Every tunable of the product. Build it with ``Settings.from_environ``."""
+
+    db_path: Path = Path("var/areaclienti.db")
+    data_dir: Path = Path("var")
+    telegram_bot_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: str = "starttls"
+    mail_from: str = "Area Clienti <areaclienti@localhost>"
+    outbox_dir: Path = Path("var/outbox")
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_username: str | None = None
+    imap_password: str | None = None
+    imap_security: str = "tls"
+    imap_folder: str = "INBOX"
+    imap_processed_folder: str = "Processed"
+    support_address: str = "areaclienti.ls@bancopopolare.it"
+    registration_retry_minutes: int = 60
+    max_login_attempts: int = 3
+    session_idle_minutes: int = 30
+    temp_password_hours: int = 72
+    default_language: str = "it"
+    pec_domains: tuple[str, ...] = DEFAULT_PEC_DOMAINS
+    mail_max_bytes: int = 25 * 1024 * 1024
+    auto_reply_limit: int = 5
+    templates_dir: Path = field(default=Path(__file__).resolve().parent.parent / "templates")
+
+    @property
+    def mail_from_address(self) -> str:
+        """The bare address of MAIL_FROM (``areaclienti@localhost``)."""
+        return parseaddr(self.mail_from)[1]
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """Read every variable; a bad value raises ``SettingsError`` naming it."""
+        env = {k: v for k, v in environ.items() if v != ""}
+        return cls(
+            db_path=Path(env.get("AREACLIENTI_DB", "var/areaclienti.db")),
+            data_dir=Path(env.get("AREACLIENTI_DATA_DIR", "var")),
+            telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN"),
+            telegram_api_url=_url(env, "TELEGRAM_API_URL", "https://api.telegram.org"),
+            smtp_host=env.get("SMTP_HOST"),
+            smtp_port=_int(env, "SMTP_PORT", 587, 1, 65535),
+            smtp_username=env.get("SMTP_USERNAME"),
+            smtp_password=env.get("SMTP_PASSWORD"),
+            smtp_security=_choice(env, "SMTP_SECURITY", "starttls", SECURITY_CHOICES),
+            mail_from=_mailbox(env, "MAIL_FROM", "Area Clienti <areaclienti@localhost>"),
+            outbox_dir=Path(env.get("OUTBOX_DIR", "var/outbox")),
+            imap_host=env.get("IMAP_HOST"),
+            imap_port=_int(env, "IMAP_PORT", 993, 1, 65535),
+            imap_username=env.get("IMAP_USERNAME"),
+            imap_password=env.get("IMAP_PASSWORD"),
+            imap_security=_choice(env, "IMAP_SECURITY", "tls", SECURITY_CHOICES),
+            imap_folder=env.get("IMAP_FOLDER", "INBOX"),
+            imap_processed_folder=env.get("IMAP_PROCESSED_FOLDER", "Processed"),
+            support_address=_mailbox(
+                env, "SUPPORT_ADDRESS", "areaclienti.ls@bancopopolare.it", bare=True
+            ),
+            registration_retry_minutes=_int(env, "REGISTRATION_RETRY_MINUTES", 60, 0, 10**6),
+            max_login_attempts=_int(env, "MAX_LOGIN_ATTEMPTS", 3, 1, 100),
+            session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 30, 1, 10**6),
+            temp_password_hours=_int(env, "TEMP_PASSWORD_HOURS", 72, 1, 10**5),
+            default_language=_choice(env, "DEFAULT_LANGUAGE", "it", LANGUAGES),
+            pec_domains=_domains(env, "PEC_DOMAINS", DEFAULT_PEC_DOMAINS),
+            mail_max_bytes=_int(env, "MAIL_MAX_BYTES", 25 * 1024 * 1024, 1024, 2**40),
+            auto_reply_limit=_int(env, "AUTO_REPLY_LIMIT", 5, 0, 10**6),
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(name, f"expected a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(name, f"expected a number from {low} to {high}, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, default).strip().lower()
+    if value not in choices:
+        raise SettingsError(name, f"expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default).strip().rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise SettingsError(name, f"expected an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def _mailbox(env: Mapping[str, str], name: str, default: str, *, bare: bool = False) -> str:
+    value = env.get(name, default).strip()
+    display, address = parseaddr(value)
+    try:
+        Address(display_name=display, addr_spec=address)
+    except (ValueError, IndexError):
+        address = ""
+    if "@" not in address or (bare and display):
+        expected = "an e-mail address" if bare else "an e-mail address, e.g. Name <a@b.it>"
+        raise SettingsError(name, f"expected {expected}, got {value!r}")
+    return value
+
+
+def _domains(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return tuple(dict.fromkeys(default))
+    domains = tuple(d.strip().lower() for d in raw.split(",") if d.strip())
+    if not domains or any("." not in d or " " in d for d in domains):
+        raise SettingsError(name, "expected a comma-separated list of domains")
+    return domains

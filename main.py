@@ -1,0 +1,214 @@
+"""Composition root and command line of the Area Clienti assistant.
+
+    python main.py run                  the service: outgoing mail, notices, chat (console or
+                                        Telegram) and, with IMAP_HOST, the support mailbox
+    python main.py chat                 the console chat only
+    python main.py demo [--customers N] a deterministic demo dataset
+    python main.py import customers|contracts FILE [--skip-invalid]
+    python main.py publish MANIFEST [--skip-invalid]
+    python main.py announce --to all|CODE --subject S --body-file F
+    python main.py faq [--lang it|en] [--json] [QUESTION ...]
+    python main.py tickets list|show|reply|close ...
+    python main.py outbox [--failed]
+
+Nothing but this file reads the environment; everything is built here from one ``Settings``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant import redact
+from assistant.errors import SettingsError
+from assistant.settings import Settings
+
+logger = logging.getLogger("areaclienti")
+
+Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Settings from ``.env`` in the working directory (if any) overlaid by the environment."""
+    from dotenv import dotenv_values
+
+    values: dict[str, str] = {}
+    if Path(".env").is_file():
+        values.update({k: v for k, v in dotenv_values(".env").items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return Settings.from_environ(values)
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """The service: every worker in one event loop until Ctrl-C or SIGTERM."""
+    from assistant.service import serve
+
+    return await serve(settings, console=args.console)
+
+
+async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    """The console chat alone (e-mails still go to the outbox)."""
+    from assistant.service import serve
+
+    return await serve(settings, console=True, telegram=False, mailbox=False)
+
+
+async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Create the demo dataset."""
+    from assistant.demo import make_demo
+
+    return await make_demo(settings, customers=args.customers, seed=args.seed)
+
+
+async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Import the bank's customers or contracts file."""
+    from assistant.importer import run_import
+
+    return await run_import(settings, args.what, Path(args.file), skip_invalid=args.skip_invalid)
+
+
+async def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
+    """Publish the invoices and credit notes of a manifest."""
+    from assistant.importer import run_publish
+
+    return await run_publish(settings, Path(args.manifest), skip_invalid=args.skip_invalid)
+
+
+async def cmd_announce(settings: Settings, args: argparse.Namespace) -> int:
+    """Create a communication for all registered customers or one, and notify them."""
+    from assistant.communications import run_announce
+
+    return await run_announce(
+        settings, to=args.to, subject=args.subject, body_file=Path(args.body_file)
+    )
+
+
+async def cmd_faq(settings: Settings, args: argparse.Namespace) -> int:
+    """Answer questions from the FAQ (arguments, or one per line on standard input)."""
+    from assistant.faq.cli import run_faq
+
+    return run_faq(settings, questions=args.question, lang=args.lang, as_json=args.json)
+
+
+async def cmd_tickets(settings: Settings, args: argparse.Namespace) -> int:
+    """Staff commands on support tickets."""
+    from assistant.tickets_cli import run_tickets
+
+    return await run_tickets(settings, args)
+
+
+async def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
+    """List the outgoing e-mails (staff view of failures)."""
+    from mailbox.outgoing import run_outbox_listing
+
+    return await run_outbox_listing(settings, failed_only=args.failed)
+
+
+# --- parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="main.py", description="Area Clienti assistant of the leasing division."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run the service (chat, outgoing mail, notices, mailbox)")
+    p.add_argument("--console", action="store_true", help="console chat even with a Telegram token")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("chat", help="console chat in this terminal")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("demo", help="create a deterministic demo dataset")
+    p.add_argument("--customers", type=int, default=20, help="how many customers (default 20)")
+    p.add_argument("--seed", type=int, default=2008, help="random seed (default 2008)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("import", help="import the bank's customers or contracts CSV")
+    p.add_argument("what", choices=["customers", "contracts"])
+    p.add_argument("file")
+    p.add_argument("--skip-invalid", action="store_true", help="import the good rows anyway")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("publish", help="publish the documents of a manifest CSV")
+    p.add_argument("manifest")
+    p.add_argument("--skip-invalid", action="store_true", help="publish the good rows anyway")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("announce", help="send a communication to customers")
+    p.add_argument("--to", required=True, help="'all' or a customer code")
+    p.add_argument("--subject", required=True)
+    p.add_argument("--body-file", required=True)
+    p.set_defaults(func=cmd_announce)
+
+    p = sub.add_parser("faq", help="answer questions from the FAQ")
+    p.add_argument("--lang", choices=["it", "en"], default=None, help="answer language")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("question", nargs="*")
+    p.set_defaults(func=cmd_faq)
+
+    p = sub.add_parser("tickets", help="support tickets (staff)")
+    tsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    t = tsub.add_parser("list", help="list tickets")
+    t.add_argument("--open", action="store_true", help="only open tickets")
+    t = tsub.add_parser("show", help="show one ticket")
+    t.add_argument("number", type=int)
+    t = tsub.add_parser("reply", help="answer a ticket")
+    t.add_argument("number", type=int)
+    t.add_argument("--body-file", required=True)
+    t = tsub.add_parser("close", help="close a ticket")
+    t.add_argument("number", type=int)
+    p.set_defaults(func=cmd_tickets)
+
+    p = sub.add_parser("outbox", help="list outgoing e-mails")
+    p.add_argument("--failed", action="store_true", help="only permanently failed ones")
+    p.set_defaults(func=cmd_outbox)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, configure, run one command; return the exit status."""
+    args = build_parser().parse_args(argv)
+    redact.install(logging.DEBUG if args.verbose else logging.INFO)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    command: Command = args.func
+    try:
+        return asyncio.run(_with_signals(command(settings, args)))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _with_signals(coro: Awaitable[int]) -> int:
+    """Run the command; SIGTERM cancels it like Ctrl-C does."""
+    task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, task.cancel)
+    try:
+        return int(await task)
+    except asyncio.CancelledError:
+        logger.info("stopped")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

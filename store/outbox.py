@@ -1,0 +1,145 @@
+"""The outbox: every e-mail the product sends is a row here before it is a message on the wire."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from email.utils import make_msgid
+
+from assistant.clock import iso, parse_iso
+from store.db import Database
+from store.records import OutboxMail
+
+
+class OutboxRepo:
+    """Queue, claim and settle outgoing e-mails."""
+
+    def __init__(self, db: Database, message_id_domain: str = "localhost") -> None:
+        self.db = db
+        self.domain = message_id_domain
+
+    def new_message_id(self) -> str:
+        """A fresh ``<...@domain>`` Message-ID."""
+        return make_msgid(domain=self.domain)
+
+    async def enqueue(
+        self,
+        *,
+        kind: str,
+        recipient: str,
+        subject: str,
+        body_text: str,
+        now: datetime,
+        body_html: str | None = None,
+        headers: dict[str, str] | None = None,
+        dedup_key: str | None = None,
+        message_id: str | None = None,
+    ) -> str | None:
+        """Queue one mail; return its Message-ID, or None when ``dedup_key`` was queued before.
+
+        Call it inside the transaction that records the event causing the mail.
+        """
+        message_id = message_id or self.new_message_id()
+        async with self.db.transaction():
+            rowid = await self.db.execute_rowcount(
+                "INSERT INTO outbox (message_id, dedup_key, kind, recipient, subject, body_text,"
+                " body_html, headers, next_attempt_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+                (
+                    message_id,
+                    dedup_key,
+                    kind,
+                    recipient,
+                    subject,
+                    body_text,
+                    body_html,
+                    json.dumps(headers or {}),
+                    iso(now),
+                    iso(now),
+                ),
+            )
+        return message_id if rowid else None
+
+    async def due(self, now: datetime, limit: int = 100) -> list[OutboxMail]:
+        """Pending mails whose next attempt is due, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+            " ORDER BY next_attempt_at, id LIMIT ?",
+            (iso(now), limit),
+        )
+        return [_mail(row) for row in rows]
+
+    async def next_due_at(self) -> datetime | None:
+        """When the earliest pending mail becomes due, or None."""
+        row = await self.db.fetchone(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
+        )
+        return parse_iso(row[0]) if row and row[0] else None
+
+    async def mark_sent(self, mail_id: int, now: datetime) -> None:
+        """Record a delivery."""
+        async with self.db.transaction():
+            await self.db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
+                " last_error = NULL WHERE id = ?",
+                (iso(now), mail_id),
+            )
+
+    async def mark_retry(self, mail_id: int, error: str, next_attempt_at: datetime) -> None:
+        """Record a temporary failure and when to try again."""
+        async with self.db.transaction():
+            await self.db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+                " WHERE id = ?",
+                (error[:500], iso(next_attempt_at), mail_id),
+            )
+
+    async def mark_failed(self, mail_id: int, error: str) -> None:
+        """Record a permanent failure: staff see it, nothing retries it."""
+        async with self.db.transaction():
+            await self.db.execute(
+                "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?"
+                " WHERE id = ?",
+                (error[:500], mail_id),
+            )
+
+    async def get(self, mail_id: int) -> OutboxMail | None:
+        """One mail by id."""
+        row = await self.db.fetchone("SELECT * FROM outbox WHERE id = ?", (mail_id,))
+        return _mail(row) if row else None
+
+    async def by_message_id(self, message_id: str) -> OutboxMail | None:
+        """The mail we sent with this Message-ID (angle brackets included), or None."""
+        row = await self.db.fetchone("SELECT * FROM outbox WHERE message_id = ?", (message_id,))
+        return _mail(row) if row else None
+
+    async def list(self, status: str | None = None, limit: int = 100) -> list[OutboxMail]:
+        """The newest mails, optionally of one status."""
+        if status is None:
+            rows = await self.db.fetchall("SELECT * FROM outbox ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = await self.db.fetchall(
+                "SELECT * FROM outbox WHERE status = ? ORDER BY id DESC LIMIT ?", (status, limit)
+            )
+        return [_mail(row) for row in rows]
+
+
+def _mail(row: sqlite3.Row) -> OutboxMail:
+    return OutboxMail(
+        id=row["id"],
+        message_id=row["message_id"],
+        dedup_key=row["dedup_key"],
+        kind=row["kind"],
+        recipient=row["recipient"],
+        subject=row["subject"],
+        body_text=row["body_text"],
+        body_html=row["body_html"],
+        headers=json.loads(row["headers"]),
+        status=row["status"],
+        attempts=row["attempts"],
+        next_attempt_at=parse_iso(row["next_attempt_at"]),
+        last_error=row["last_error"],
+        created_at=parse_iso(row["created_at"]),
+        sent_at=parse_iso(row["sent_at"]) if row["sent_at"] else None,
+    )
