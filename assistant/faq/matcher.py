@@ -1,0 +1,267 @@
+"""Maps a customer's question to one of the 13 FAQ ids, to "Did you mean…?", or to nothing.
+
+Two opinions are blended for every topic (and for the out-of-scope examples): BM25 over the
+example questions (stems, synonyms, typo correction: see analysis.py and bm25.py) and the cosine
+of the question's sentence vector with the nearest example's (encoder.py). A topic is answered
+outright when its blended score is high and clearly ahead of the next; a question closer to
+the out-of-scope examples than to any topic is not answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.faq import lexicon
+from assistant.faq.analysis import LANGUAGES, Analysis, Analyzer, raw_words
+from assistant.faq.bm25 import Bm25Index
+from assistant.faq.encoder import SentenceEncoder, shared_encoder
+
+logger = logging.getLogger(__name__)
+
+# The guide's 13 questions, in the guide's order.
+FAQ_IDS: tuple[str, ...] = (
+    "contenuti-area-clienti",
+    "fatture-visualizzabili",
+    "disponibilita-fatture",
+    "fattura-cartacea",
+    "validita-fiscale",
+    "contratti-visualizzati",
+    "dati-registrazione",
+    "modifica-email",
+    "password-non-ricevuta",
+    "credenziali-smarrite",
+    "assistenza-tecnica",
+    "informazioni-contenuti",
+    "guida-operativa",
+)
+OUT_OF_SCOPE = "out-of-scope"
+EXAMPLES_FILE = Path(__file__).with_name("examples.txt")
+
+# Blending and decision thresholds, chosen on bench/data/faq_tune.tsv and on cross-validation
+# over the examples only (never on the held-aside part).
+SEMANTIC_WEIGHT = 0.6  # share of the encoder's cosine in the blended score
+ANSWER_SCORE = 0.55  # the best id answers outright from here...
+ANSWER_MARGIN = 0.05  # ...when it leads the second id by this much
+CLARIFY_SCORE = 0.45  # below that, from here: "Did you mean…?"
+CHOICE_GAP = 0.1  # choices offered: ids within this of the best
+SUGGEST_SCORE = 0.4  # "not understood" hints: ids scoring at least this
+OFF_TOPIC_BOOST = 2.0  # an unmatched other-banking word weighs this many times its idf
+OTHER_LANGUAGE = 0.9  # the BM25 index of the language not detected counts this much
+MAX_CHARS = 2000  # the matcher reads the start of a long message only
+
+
+@dataclass(frozen=True)
+class FaqMatch:
+    """The matcher's verdict on one question."""
+
+    kind: str  # "answer" | "clarify" | "greeting" | "thanks" | "not_understood"
+    faq_id: str | None  # set only when kind == "answer"
+    score: float  # the best FAQ id's score, 0..1 (1.0 for greetings and thanks)
+    suggestions: tuple[str, ...]  # up to 3 ids: the choices for "clarify", hints otherwise
+    language: str  # "it" | "en": the language the question was written in
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example question of the matcher's knowledge."""
+
+    label: str  # a FAQ id or OUT_OF_SCOPE
+    language: str
+    text: str
+
+
+def read_examples(path: Path = EXAMPLES_FILE) -> list[Example]:
+    """Parse the examples file ("## label" sections of "it: ..." / "en: ..." lines)."""
+    examples: list[Example] = []
+    label: str | None = None
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("# "):
+            continue
+        if line.startswith("## "):
+            label = line[3:].strip()
+            if label not in FAQ_IDS and label != OUT_OF_SCOPE:
+                raise ValueError(f"{path}:{number}: unknown label {label!r}")
+            continue
+        lang, sep, text = line.partition(":")
+        if label is None or not sep or lang not in LANGUAGES:
+            raise ValueError(f"{path}:{number}: expected 'it: ...' or 'en: ...' under a label")
+        examples.append(Example(label, lang, text.strip()))
+    return examples
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Every label's blended score for one question (the matcher's evidence)."""
+
+    analysis: Analysis
+    language: str
+    blended: dict[str, float]
+    lexical: dict[str, float]
+    semantic: dict[str, float]
+
+
+class FaqMatcher:
+    """Build once with ``load`` (shared by the process), then ``match`` in milliseconds."""
+
+    def __init__(
+        self,
+        examples: list[Example],
+        encoder: SentenceEncoder | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        examples = sorted(examples, key=lambda e: e.label)
+        words_by_lang: dict[str, set[str]] = defaultdict(set)
+        vocabulary: list[str] = []
+        for example in examples:
+            words = raw_words(example.text)
+            vocabulary.extend(words)
+            words_by_lang[example.language].update(words)
+        only = {
+            "it": words_by_lang["it"] - words_by_lang["en"],
+            "en": words_by_lang["en"] - words_by_lang["it"],
+        }
+        self.analyzer = Analyzer(vocabulary, only)
+        self._indexes = {
+            lang: Bm25Index(
+                [
+                    (e.label, self.analyzer.stems(lang, raw_words(e.text)))
+                    for e in examples
+                    if e.language == lang
+                ]
+            )
+            for lang in LANGUAGES
+        }
+        off_topic = {"it": lexicon.OFF_TOPIC_IT, "en": lexicon.OFF_TOPIC_EN}
+        self._boost = {
+            lang: {self.analyzer.stem_word(lang, w): OFF_TOPIC_BOOST for w in off_topic[lang]}
+            for lang in LANGUAGES
+        }
+        self._encoder = encoder
+        labels = [e.label for e in examples]
+        self._labels = list(dict.fromkeys(labels))
+        self._label_starts = np.array([labels.index(label) for label in self._labels])
+        self._vectors = (
+            encoder.encode_cached([e.text for e in examples], cache_dir)
+            if encoder is not None
+            else None
+        )
+
+    @classmethod
+    def load(cls, cache_dir: Path | None = None) -> FaqMatcher:
+        """The process's matcher over the shipped examples (built on first call, offline).
+
+        ``cache_dir`` keeps the examples' vectors between runs (first build: a few seconds;
+        later ones about one second, the encoder's own loading).
+        """
+        global _loaded
+        with _load_lock:
+            if _loaded is None:
+                _loaded = cls(read_examples(), shared_encoder(), cache_dir)
+                logger.debug("faq matcher ready")
+            return _loaded
+
+    def score(self, text: str, analysis: Analysis | None = None) -> Scores:
+        """Every label's score for a question (``analysis``: the text's, if already made)."""
+        if analysis is None:
+            analysis = self.analyzer.analyze(text[:MAX_CHARS])
+        lexical, best_language = self._lexical(analysis)
+        semantic = self._semantic(text) if analysis.words else {}
+        weight = SEMANTIC_WEIGHT if self._vectors is not None else 0.0
+        blended = {
+            label: (1 - weight) * lexical.get(label, 0.0) + weight * semantic.get(label, 0.0)
+            for label in self._labels
+        }
+        return Scores(analysis, analysis.language or best_language, blended, lexical, semantic)
+
+    def match(self, text: str) -> FaqMatch:
+        """The verdict on one question."""
+        analysis = self.analyzer.analyze(text[:MAX_CHARS])
+        social = _social_kind(analysis.words)
+        if social is not None:
+            return FaqMatch(social, None, 1.0, (), analysis.language or _social_language(analysis))
+        return decide(self.score(text, analysis))
+
+    def _lexical(self, analysis: Analysis) -> tuple[dict[str, float], str]:
+        """Best BM25 score per label over both languages' indexes, and the better language."""
+        combined: dict[str, float] = {}
+        top = {lang: 0.0 for lang in LANGUAGES}
+        for lang in LANGUAGES:
+            factor = 1.0 if analysis.language in (None, lang) else OTHER_LANGUAGE
+            found = self._indexes[lang].best_by_label(analysis.terms[lang], self._boost[lang])
+            for label, score in found.items():
+                weighted = score * factor
+                top[lang] = max(top[lang], weighted)
+                if weighted > combined.get(label, 0.0):
+                    combined[label] = weighted
+        return combined, ("en" if top["en"] > top["it"] else "it")
+
+    def _semantic(self, text: str) -> dict[str, float]:
+        """Cosine with each label's nearest example (0 when below zero or no encoder)."""
+        if self._encoder is None or self._vectors is None:
+            return {}
+        similarities = self._vectors @ self._encoder.encode_one(text)
+        nearest = np.maximum.reduceat(similarities, self._label_starts)
+        return {label: max(float(v), 0.0) for label, v in zip(self._labels, nearest, strict=True)}
+
+
+def decide(scores: Scores) -> FaqMatch:
+    """Answer, "Did you mean…?", or not understood, from the blended scores."""
+    ranked = sorted(
+        ((score, label) for label, score in scores.blended.items() if label != OUT_OF_SCOPE),
+        reverse=True,
+    )
+    best = ranked[0][0] if ranked else 0.0
+    second = ranked[1][0] if len(ranked) > 1 else 0.0
+    in_scope = scores.analysis.names_topic and scores.blended.get(OUT_OF_SCOPE, 0.0) < best
+    language = scores.language
+    if in_scope and best >= ANSWER_SCORE and best - second >= ANSWER_MARGIN:
+        return FaqMatch("answer", ranked[0][1], best, (), language)
+    if in_scope and best >= CLARIFY_SCORE:
+        choices = tuple(label for s, label in ranked[:3] if s >= best - CHOICE_GAP)
+        if len(choices) < 2 and len(ranked) > 1:
+            choices = (ranked[0][1], ranked[1][1])
+        return FaqMatch("clarify", None, best, choices, language)
+    hints = tuple(label for s, label in ranked[:3] if s >= SUGGEST_SCORE)
+    return FaqMatch("not_understood", None, best, hints, language)
+
+
+_loaded: FaqMatcher | None = None
+_load_lock = threading.Lock()
+
+
+def _social_kind(words: tuple[str, ...]) -> str | None:
+    """'greeting' or 'thanks' when the message holds nothing else."""
+    if not words:
+        return None
+    social = lexicon.GREETING_WORDS | lexicon.THANKS_WORDS | lexicon.SOCIAL_FILLERS
+    if not all(w in social for w in words):
+        return None
+    if any(w in lexicon.THANKS_WORDS for w in words):
+        return "thanks"
+    if any(w in lexicon.GREETING_WORDS for w in words):
+        return "greeting"
+    return None
+
+
+def _social_language(analysis: Analysis) -> str:
+    english = lexicon.GREETINGS_EN
+    return "en" if any(w in english for w in analysis.words) else "it"
+
+
+__all__ = [
+    "FAQ_IDS",
+    "OUT_OF_SCOPE",
+    "Example",
+    "FaqMatch",
+    "FaqMatcher",
+    "Scores",
+    "decide",
+    "read_examples",
+]

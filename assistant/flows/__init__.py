@@ -1,0 +1,1 @@
+"""The dialogs. Every module here registers its commands, buttons and flows when imported."""

@@ -1,0 +1,109 @@
+"""/contratti: the customer's contracts, active ("a reddito") and terminated ("estinti") apart.
+
+Buttons (stateless: everything needed is in the data, checked again on every press):
+    ctr:l:<a|t>:<offset>   a page of the active / terminated contracts
+    ctr:o:<contract_id>    one contract: details, and its documents by year (inv:l:...)
+"""
+
+from __future__ import annotations
+
+import logging
+
+from assistant.area import (
+    FIRST_YEAR,
+    customer_id,
+    fit_page,
+    in_rows,
+    int_parts,
+    nav_row,
+    owned_contract,
+    refuse,
+)
+from assistant.conversation import Button, Context, Reply, button, command
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 10
+DESCRIPTION_CHARS = 300  # of each contract in the list (the details show it whole)
+STATUS_BY_CODE = {"a": "active", "t": "terminated"}
+CODE_BY_STATUS = {status: code for code, status in STATUS_BY_CODE.items()}
+
+
+@command("contratti", login_required=True)
+async def show_contracts(ctx: Context) -> None:
+    """The first page of the active contracts (the terminated ones when none is active)."""
+    active = await ctx.store.contracts.count_for_customer(customer_id(ctx), "active")
+    terminated = await ctx.store.contracts.count_for_customer(customer_id(ctx), "terminated")
+    if not active and not terminated:
+        ctx.say("contracts/none")
+        return
+    await show_page(ctx, "active" if active or not terminated else "terminated", 0)
+
+
+@button("ctr:", login_required=True)
+async def contracts_button(ctx: Context) -> None:
+    """A page of the list, or one contract."""
+    data = ctx.incoming.callback or ""
+    kind = data.split(":")[1] if data.count(":") >= 2 else ""
+    if kind == "l" and data.count(":") == 3 and data.split(":")[2] in STATUS_BY_CODE:
+        parts = int_parts(data, 1)
+        if parts is not None:
+            await show_page(ctx, STATUS_BY_CODE[data.split(":")[2]], parts[0])
+            return
+    elif kind == "o":
+        parts = int_parts(data, 1)
+        if parts is not None:
+            await show_contract(ctx, parts[0])
+            return
+    await refuse(ctx, "button", data)
+
+
+async def show_page(ctx: Context, status: str, offset: int) -> None:
+    """One page of the contracts of one status, never longer than a Telegram message."""
+    customer = customer_id(ctx)
+    other_status = "terminated" if status == "active" else "active"
+    total = await ctx.store.contracts.count_for_customer(customer, status)
+    other = await ctx.store.contracts.count_for_customer(customer, other_status)
+    offset = min(offset, max(total - 1, 0))
+    contracts = await ctx.store.contracts.for_customer(
+        customer, status, offset=offset, limit=PAGE_SIZE
+    )
+
+    def render(count: int) -> str:
+        return ctx.render(
+            "contracts/list",
+            status=status,
+            contracts=contracts[:count],
+            offset=offset,
+            total=total,
+            description_chars=DESCRIPTION_CHARS,
+        )
+
+    text, shown = fit_page(render, len(contracts))
+    code = CODE_BY_STATUS[status]
+    rows = in_rows([Button(c.label, f"ctr:o:{c.id}") for c in contracts[:shown]], 2)
+    nav = nav_row(
+        ctx,
+        f"ctr:l:{code}:{max(offset - PAGE_SIZE, 0)}" if offset > 0 else None,
+        f"ctr:l:{code}:{offset + shown}" if offset + shown < total else None,
+    )
+    if nav:
+        rows.append(nav)
+    if other:
+        key = "show_terminated" if other_status == "terminated" else "show_active"
+        label = ctx.render("contracts/labels", key=key, count=other)
+        rows.append([Button(label, f"ctr:l:{CODE_BY_STATUS[other_status]}:0")])
+    ctx.send(Reply(text, tuple(tuple(row) for row in rows)))
+
+
+async def show_contract(ctx: Context, contract_id: int) -> None:
+    """One contract's details and a button per year that has documents."""
+    contract = await owned_contract(ctx, contract_id)
+    if contract is None:
+        return
+    found = await ctx.store.documents.years_for_contract(contract.id)
+    years = sorted((y for y in found if y >= FIRST_YEAR), reverse=True)
+    rows = in_rows([Button(str(y), f"inv:l:{contract.id}:{y}:0") for y in years], 4)
+    back = ctx.render("contracts/labels", key="back_to_contracts")
+    rows.append([Button(back, f"ctr:l:{CODE_BY_STATUS[contract.status]}:0")])
+    ctx.say("contracts/detail", contract=contract, years=years, buttons=rows)

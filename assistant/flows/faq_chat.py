@@ -1,0 +1,46 @@
+"""Free text outside a flow goes to the FAQ matcher; its choices come back as ``faq:<id>``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from assistant.conversation import Button, Context, Reply, button, text_handler
+from assistant.errors import NotFound
+from assistant.texts import LANGUAGES
+
+logger = logging.getLogger(__name__)
+
+
+def _send(ctx: Context, reply: Any) -> None:
+    buttons = tuple((Button(str(title)[:60], f"faq:{faq_id}"),) for faq_id, title in reply.choices)
+    ctx.send(Reply(str(reply.text), buttons))
+
+
+@text_handler
+async def free_text(ctx: Context) -> None:
+    """Answer a question from the FAQ, ask "Intendevi…?", or say it was not understood."""
+    matcher = ctx.assistant.faq
+    if matcher is None:
+        ctx.say("errors/not_understood")
+        return
+    from assistant.faq import faq_reply
+
+    match = matcher.match(ctx.text)
+    lang = match.language if match.language in LANGUAGES else ctx.lang
+    _send(ctx, faq_reply(ctx.assistant.texts, ctx.settings, match, lang))
+    logger.info("faq %s (%s) in chat %s", match.kind, match.faq_id, ctx.incoming.chat_id)
+
+
+@button("faq:")
+async def faq_choice(ctx: Context) -> None:
+    """The answer of the FAQ the customer chose."""
+    from assistant.faq import faq_answer
+
+    faq_id = (ctx.incoming.callback or "").removeprefix("faq:")
+    try:
+        answer = faq_answer(ctx.assistant.texts, ctx.settings, faq_id, ctx.lang)
+    except NotFound:
+        ctx.say("errors/stale_button")
+        return
+    ctx.send(Reply(answer))

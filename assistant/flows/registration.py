@@ -1,0 +1,234 @@
+"""/registrazione: contract, module, codice fiscale, e-mail, summary, then a pending account.
+
+Every state and transition of the registration is here. Nothing is written before Conferma:
+/annulla at any step leaves no trace but the chat's own state.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import timedelta
+from typing import Any
+
+from assistant import credentials, identifiers
+from assistant.account_mail import local_time, queue_mail
+from assistant.conversation import Context, Flow, command, flow
+from assistant.errors import ValidationError
+
+logger = logging.getLogger(__name__)
+
+CHAT_LIMIT = 5  # confirmed registrations per chat ...
+CHAT_WINDOW = timedelta(hours=1)  # ... in this window
+FIELDS = ("contract", "module", "fiscal_code", "email")
+
+
+class Step(enum.Enum):
+    CONTRACT = "contract"  # waiting for the contract number (or "contract/module")
+    MODULE = "module"  # waiting for the module number
+    FISCAL_CODE = "fiscal_code"  # waiting for the codice fiscale / partita IVA
+    EMAIL = "email"  # waiting for the e-mail address
+    CONFIRM = "confirm"  # summary shown, waiting for Conferma / Modifica
+    EDIT = "edit"  # waiting for the choice of the field to correct
+
+
+@flow
+class Registration(Flow[Step]):
+    name = "reg"
+    State = Step
+    title = "registration"
+
+    async def begin(self, ctx: Context) -> None:
+        """Explain what is needed, then ask the contract number."""
+        ctx.say("registration/intro")
+        ctx.goto(Step.CONTRACT)
+        await self.ask(ctx, Step.CONTRACT)
+
+    async def ask(self, ctx: Context, state: Step) -> None:
+        """The question of each step."""
+        if state is Step.CONFIRM:
+            self._summary(ctx)
+        elif state is Step.EDIT:
+            ctx.say(
+                "registration/which_field",
+                buttons=[[ctx.button(f"edit_{f}", f"reg:edit:{f}")] for f in FIELDS],
+            )
+        else:
+            ctx.say(f"registration/ask_{state.value}")
+
+    async def on_input(self, ctx: Context, state: Step) -> None:
+        """One answer or button."""
+        data = ctx.incoming.callback
+        if state is Step.CONFIRM and data == "reg:confirm":
+            await self._confirm(ctx)
+        elif state is Step.CONFIRM and data == "reg:edit":
+            ctx.goto(Step.EDIT)
+            await self.ask(ctx, Step.EDIT)
+        elif state is Step.EDIT and data and data.removeprefix("reg:edit:") in FIELDS:
+            target = Step(data.removeprefix("reg:edit:"))
+            ctx.data["editing"] = True
+            ctx.goto(target)
+            await self.ask(ctx, target)
+        elif data is not None or state in (Step.CONFIRM, Step.EDIT):
+            ctx.say("registration/use_buttons")
+            await self.ask(ctx, state)
+        else:
+            await self._answer(ctx, state, ctx.text)
+
+    async def _answer(self, ctx: Context, state: Step, text: str) -> None:
+        try:
+            if state is Step.CONTRACT:
+                contract, module = identifiers.contract_and_module(text)
+                ctx.data["contract"] = contract
+                if module is not None:
+                    ctx.data["module"] = module
+            elif state is Step.MODULE:
+                ctx.data["module"] = identifiers.module_number(text)
+            elif state is Step.FISCAL_CODE:
+                ctx.data["fiscal_code"] = identifiers.fiscal_code(text)
+            else:
+                kind = "company" if len(ctx.data.get("fiscal_code", "")) == 11 else "person"
+                ctx.data["email"] = identifiers.email_for(kind, text, ctx.settings.pec_domains)
+        except ValidationError as error:
+            ctx.say(f"validation/{error.reason}")
+            await self.ask(ctx, state)
+            return
+        following = self._next(ctx, state)
+        ctx.goto(following)
+        await self.ask(ctx, following)
+
+    def _next(self, ctx: Context, state: Step) -> Step:
+        if ctx.data.get("editing") and all(f in ctx.data for f in FIELDS):
+            return Step.CONFIRM
+        for field in FIELDS[FIELDS.index(state.value) + 1 :]:
+            if field not in ctx.data:
+                return Step(field)
+        return Step.CONFIRM
+
+    def _summary(self, ctx: Context) -> None:
+        ctx.say(
+            "registration/summary",
+            contract=ctx.data["contract"],
+            module=ctx.data["module"],
+            fiscal_code=ctx.data["fiscal_code"],
+            email=ctx.data["email"],
+            buttons=[[ctx.button("confirm", "reg:confirm"), ctx.button("edit", "reg:edit")]],
+        )
+
+    async def _confirm(self, ctx: Context) -> None:
+        store, settings, now = ctx.store, ctx.settings, ctx.now
+        key = f"registration:chat:{ctx.incoming.channel}:{ctx.incoming.chat_id}"
+        if not await store.attempts.allow(key, limit=CHAT_LIMIT, window=CHAT_WINDOW, now=now):
+            await ctx.audit("registration_rate_limited")
+            ctx.end_flow()
+            ctx.say("registration/too_many")
+            return
+        found = await store.customers.find_by_identifiers(
+            ctx.data["contract"], ctx.data["module"], ctx.data["fiscal_code"]
+        )
+        if found is None:
+            await ctx.audit("registration_mismatch")
+            ctx.say(
+                "registration/mismatch",
+                buttons=[[ctx.button("edit", "reg:edit"), ctx.button("cancel", "cmd:annulla")]],
+            )
+            return
+        customer = found[0]
+        if customer.kind == "company" and not identifiers.is_pec(
+            ctx.data["email"], settings.pec_domains
+        ):
+            ctx.say("validation/email_not_pec")
+            ctx.data["editing"] = True
+            ctx.goto(Step.EMAIL)
+            await self.ask(ctx, Step.EMAIL)
+            return
+        account = await store.accounts.by_customer(customer.id)
+        if account is not None and account.status == "active":
+            await ctx.audit("registration_already_active", account=account)
+            ctx.end_flow()
+            ctx.say(
+                "registration/already_active", buttons=[[ctx.button("recover", "cmd:recupero")]]
+            )
+            return
+        retry_at = (
+            account.registered_at + timedelta(minutes=settings.registration_retry_minutes)
+            if account is not None
+            else None
+        )
+        if retry_at is not None and now < retry_at:
+            await ctx.audit("registration_too_soon", account=account)
+            ctx.end_flow()
+            ctx.say("registration/too_soon", retry_at=local_time(retry_at))
+            return
+        await self._register(ctx, customer, account)
+
+    async def _register(self, ctx: Context, customer: Any, account: Any) -> None:
+        store, now = ctx.store, ctx.now
+        password = credentials.new_temporary_password()
+        password_hash = await credentials.hash_password(password)
+        expires_at = now + timedelta(hours=ctx.settings.temp_password_hours)
+        email = ctx.data["email"]
+        async with store.db.transaction():
+            if account is None:
+                username = await _free_username(store)
+                account_id = await store.accounts.create_pending(
+                    customer_id=customer.id,
+                    username=username,
+                    email=email,
+                    password_hash=password_hash,
+                    expires_at=expires_at,
+                    language=ctx.lang,
+                    now=now,
+                )
+                event = "registration"
+            else:
+                username, account_id = account.username, account.id
+                await store.accounts.replace_pending(
+                    account.id, email=email, password_hash=password_hash,
+                    expires_at=expires_at, now=now,
+                )  # fmt: skip
+                event = "registration_repeated"
+            await queue_mail(
+                store,
+                ctx.assistant.texts,
+                kind="temp_password",
+                template="credentials",
+                lang=ctx.lang,
+                recipient=email,
+                now=now,
+                username=username,
+                password=password,
+                hours=ctx.settings.temp_password_hours,
+                reason="registration",
+            )
+            if customer.paper_invoices:
+                await store.customers.set_paper_invoices(customer.id, False)
+                await ctx.audit(
+                    "paper_invoices_off", customer_id=customer.id, detail="registration"
+                )
+            await ctx.audit(event, customer_id=customer.id, detail=f"account={account_id}")
+            ctx.end_flow()
+            await ctx.save()
+        ctx.assistant.mail_queued()
+        ctx.say(
+            "registration/done",
+            email=email,
+            hours=ctx.settings.temp_password_hours,
+            buttons=[[ctx.button("login", "cmd:accedi")]],
+        )
+
+
+async def _free_username(store: Any) -> str:
+    while True:
+        username = credentials.new_username()
+        if await store.accounts.by_username(username) is None:
+            return username
+
+
+@command("registrazione")
+async def register(ctx: Context) -> None:
+    """Start the registration (a logged-in customer is already registered)."""
+    if ctx.account is not None:
+        ctx.say("registration/logged_in")
+        return
+    await ctx.start_flow("reg")

@@ -1,0 +1,242 @@
+"""Sending the queued Telegram notices within Telegram's limits, resumably.
+
+Rows of ``telegram_notices`` are written by the fan-out (``assistant.notices``). This sender
+takes the due ones, oldest first, and hands each to a ``Notifier`` (the Telegram front-end):
+
+    accepted                   -> status sent, right away (shielded from cancellation)
+    PermanentDeliveryError     -> the user blocked the bot: the chat is flagged
+                                  (chats.notices_stopped_at), its pending notices dropped,
+                                  an audit row written; e-mail notices are not affected
+    any other error            -> retried later (30 s, doubling, at most 30 min apart),
+                                  dropped after MAX_ATTEMPTS
+
+Limits: at most ``per_second`` messages per second overall, evenly spaced (default 25, so the
+bot's own answers keep some of Telegram's ~30/s), and at most one message per ``chat_interval``
+seconds to one chat, one at a time. A kill between Telegram's acceptance and
+the status update resends that one message on restart (at-least-once; the window is one
+round trip). A cancelled sender lets the messages already on the wire settle first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Protocol
+
+from assistant.clock import Clock
+from assistant.errors import PermanentDeliveryError
+from assistant.messages import Button, Reply
+from store.notices import TelegramNotice
+from store.store import Store
+
+logger = logging.getLogger(__name__)
+
+PER_SECOND = 25
+CHAT_INTERVAL_SECONDS = 1.0
+MAX_IN_FLIGHT = 25
+POLL_SECONDS = 1.0
+MAX_ATTEMPTS = 12
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(minutes=30)
+SETTLE_SECONDS = 5.0
+
+
+class Notifier(Protocol):
+    """Sends one message to a chat outside an update (the Telegram front-end)."""
+
+    async def send(self, chat_id: str, reply: Reply) -> object:
+        """Deliver; ``PermanentDeliveryError`` when the chat refuses us (bot blocked)."""
+        ...
+
+
+class PacedLimiter:
+    """Starts spaced evenly, ``rate`` per second: never a burst that could pass the limit."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait for the next free slot and take it."""
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            now = loop.time()
+            if self._next > now:
+                await asyncio.sleep(self._next - now)
+                now = self._next
+            self._next = now + self.interval
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait after the n-th failed attempt: 30 s, 1 min, 2 min, ... at most 30 min."""
+    return min(FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 20), MAX_RETRY)
+
+
+def notice_reply(notice: TelegramNotice) -> Reply:
+    """The chat message of a queued notice: its text, one button per row."""
+    return Reply(
+        text=notice.body,
+        buttons=tuple((Button(label, data),) for label, data in notice.buttons),
+    )
+
+
+class TelegramNoticeSender:
+    """Delivers due Telegram notices until cancelled, within the rate limits."""
+
+    def __init__(
+        self,
+        store: Store,
+        notifier: Notifier,
+        clock: Clock,
+        *,
+        per_second: int = PER_SECOND,
+        chat_interval: float = CHAT_INTERVAL_SECONDS,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.store = store
+        self.notifier = notifier
+        self.clock = clock
+        self.chat_interval = chat_interval
+        self.max_in_flight = max_in_flight
+        self.poll_seconds = poll_seconds
+        self.limiter = PacedLimiter(per_second)
+        self.sent = 0
+        self._chat_ready: dict[str, float] = {}
+        self._wake = asyncio.Event()
+        self._pass_lock = asyncio.Lock()
+
+    def wake(self) -> None:
+        """Ask for a pass now (the fan-out queued something)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send until cancelled: a pass on every wake-up and at least every poll interval."""
+        while True:
+            self._wake.clear()
+            try:
+                await self.send_due()
+            except Exception:
+                logger.exception("telegram notice pass failed; trying again shortly")
+            timeout = self.poll_seconds
+            next_due = await self.store.notices.next_telegram_due_at()
+            if next_due is not None:
+                wait = (next_due - self.clock.now()).total_seconds()
+                timeout = min(timeout, max(wait, 0.05))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def send_due(self) -> int:
+        """Send every notice due now (waiting out the limits); return how many were accepted."""
+        async with self._pass_lock:
+            before = self.sent
+            in_flight: dict[str, asyncio.Task[None]] = {}
+            try:
+                await self._drain(in_flight)
+            except asyncio.CancelledError:
+                if in_flight:  # let the messages on the wire settle: no resend after restart
+                    await asyncio.wait(list(in_flight.values()), timeout=SETTLE_SECONDS)
+                for task in in_flight.values():
+                    task.cancel()
+                raise
+            return self.sent - before
+
+    async def _drain(self, in_flight: dict[str, asyncio.Task[None]]) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            rows = await self.store.notices.due_telegram(
+                self.clock.now(), limit=200, exclude_chats=list(in_flight)
+            )
+            now = loop.time()
+            self._forget_cool_chats(now)
+            ready: dict[str, TelegramNotice] = {}
+            cooling_until: float | None = None
+            for row in rows:
+                ready_at = self._chat_ready.get(row.chat_id, 0.0)
+                if ready_at > now:
+                    cooling_until = min(cooling_until or ready_at, ready_at)
+                elif row.chat_id not in ready:
+                    ready[row.chat_id] = row
+            if not ready:
+                if in_flight:
+                    await asyncio.wait(list(in_flight.values()), return_when="FIRST_COMPLETED")
+                elif cooling_until is not None:
+                    await asyncio.sleep(cooling_until - now)
+                else:
+                    return
+                continue
+            for chat_id, row in ready.items():
+                while len(in_flight) >= self.max_in_flight:
+                    await asyncio.wait(list(in_flight.values()), return_when="FIRST_COMPLETED")
+                await self.limiter.acquire()
+                self._chat_ready[chat_id] = loop.time() + self.chat_interval
+                task = asyncio.create_task(self._send(row))
+                in_flight[chat_id] = task
+                task.add_done_callback(functools.partial(_forget, in_flight, chat_id))
+
+    def _forget_cool_chats(self, now: float) -> None:
+        if len(self._chat_ready) > 10_000:
+            self._chat_ready = {c: t for c, t in self._chat_ready.items() if t > now}
+
+    async def _send(self, row: TelegramNotice) -> None:
+        """Send one notice and record the outcome."""
+        try:
+            await self.notifier.send(row.chat_id, notice_reply(row))
+        except PermanentDeliveryError as exc:
+            await _settle(self._stop_chat(row, str(exc)))
+        except Exception as exc:
+            await _settle(self._retry(row, f"{type(exc).__name__}: {exc}"))
+        else:
+            await _settle(self.store.notices.mark_telegram_sent(row.id, self.clock.now()))
+            self.sent += 1
+
+    async def _stop_chat(self, row: TelegramNotice, error: str) -> None:
+        now = self.clock.now()
+        async with self.store.db.transaction():
+            dropped = await self.store.notices.stop_chat(row.chat_id, error, now)
+            await self.store.audit.record(
+                "telegram_notices_stopped",
+                now,
+                customer_id=row.customer_id,
+                channel="telegram",
+                chat_id=row.chat_id,
+                detail=f"bot blocked; {dropped} pending notices dropped",
+            )
+        logger.warning(
+            "telegram notice %d: the chat refused it (bot blocked); notices to it stopped", row.id
+        )
+
+    async def _retry(self, row: TelegramNotice, error: str) -> None:
+        attempts = row.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            await self.store.notices.mark_telegram_dropped(row.id, error)
+            logger.error("telegram notice %d dropped after %d attempts", row.id, attempts)
+            return
+        delay = retry_delay(attempts)
+        await self.store.notices.mark_telegram_retry(row.id, error, self.clock.now() + delay)
+        logger.warning(
+            "telegram notice %d not sent (attempt %d), next in %d s: %s",
+            row.id,
+            attempts,
+            delay.total_seconds(),
+            error[:200],
+        )
+
+
+def _forget(in_flight: dict[str, asyncio.Task[None]], chat_id: str, _: object) -> None:
+    in_flight.pop(chat_id, None)
+
+
+async def _settle(step: Awaitable[None]) -> None:
+    """Run a bookkeeping step to its end even when the caller is cancelled meanwhile."""
+    task = asyncio.ensure_future(step)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise

@@ -1,0 +1,82 @@
+"""The PDFs of a publication: check them, and keep a copy in the data folder.
+
+A copy is named after the document and its content (``documents/<year>/<number>-<sha>.pdf``),
+so a corrected PDF never overwrites the one customers may be reading until the import commits;
+superseded copies are kept. Copies made by an import that is rolled back are removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+from pathlib import Path
+
+from assistant.bankfiles import BadRow
+
+logger = logging.getLogger(__name__)
+
+PDF_MAGIC = b"%PDF-"
+DOCUMENTS_DIR = "documents"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def check_pdf(path: Path) -> str:
+    """The sha256 (hex) of a PDF file; ``BadRow`` when it is missing or not a PDF."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1 << 20)
+            if not head.startswith(PDF_MAGIC):
+                raise BadRow("not_pdf", f"file is not a PDF: {path.name}")
+            while head:
+                digest.update(head)
+                head = handle.read(1 << 20)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise BadRow("missing_file", f"file not found: {path.name}") from None
+    except PermissionError:
+        raise BadRow("missing_file", f"file cannot be read: {path.name}") from None
+    return digest.hexdigest()
+
+
+def pdf_relpath(number: str, issue_date: str, sha256: str) -> str:
+    """Where a document's PDF is kept, relative to the data folder."""
+    safe = _UNSAFE.sub("_", number).strip("._") or "document"
+    return f"{DOCUMENTS_DIR}/{issue_date[:4]}/{safe}-{sha256[:16]}.pdf"
+
+
+class PdfShelf:
+    """Copies PDFs into the data folder and remembers the new ones until the import commits."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.created: list[Path] = []
+
+    def has(self, relpath: str | None) -> bool:
+        """Whether a stored copy exists."""
+        return bool(relpath) and (self.data_dir / str(relpath)).is_file()
+
+    def place(self, source: Path, relpath: str) -> None:
+        """Copy ``source`` to ``relpath`` unless that copy exists (same name, same content)."""
+        target = self.data_dir / relpath
+        if target.is_file():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+        self.created.append(target)
+
+    def forget(self) -> None:
+        """The import committed: the new copies are now referenced by the store."""
+        self.created.clear()
+
+    def discard(self) -> None:
+        """The import was rolled back: remove the copies it made."""
+        for path in self.created:
+            path.unlink(missing_ok=True)
+        if self.created:
+            logger.info("removed %d PDF copies of a rolled-back publication", len(self.created))
+        self.created.clear()

@@ -1,0 +1,216 @@
+"""Streaming a bank CSV file into the store: batches, line numbers, one transaction, progress.
+
+``RowStream.apply`` reads the file row by row (never the whole file), checks each row with the
+file's ``parse`` function, drops rows whose key already appeared in the file, and hands batches
+of good rows to a ``write`` coroutine, all inside one transaction that is rolled back when a row
+was bad (unless ``skip_invalid``). The keys seen are kept, one per row, to find duplicates.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from assistant.bankfiles import BadRow
+from store import bulk
+from store.db import Database
+
+logger = logging.getLogger(__name__)
+
+BATCH_ROWS = 20_000
+PROGRESS_EVERY_SECONDS = 0.25
+
+Parsed = tuple[int, Any]  # (line number, parsed row)
+
+
+class BadLine(NamedTuple):
+    line: int
+    reason: str
+    detail: str
+
+
+class Rollback(Exception):
+    """Raised inside the import's transaction to discard everything it wrote."""
+
+
+@dataclass
+class ImportReport:
+    """What one file did to the store."""
+
+    path: Path
+    table: str
+    rows: int = 0  # data rows read (blank lines not counted)
+    bad: list[BadLine] = field(default_factory=list)
+    changed: int = 0  # rows inserted or updated
+    new: int = 0  # rows inserted
+    notices: int = 0  # publication notices queued
+    pdfs_stored: int = 0  # PDF copies added to the data folder
+    written: bool = False  # the transaction committed
+    unusable: str | None = None  # why the file could not be read at all
+
+    @property
+    def good(self) -> int:
+        """Rows without a problem."""
+        return self.rows - len(self.bad)
+
+    def lines(self) -> list[str]:
+        """The report as printed: a summary, then one line per bad row."""
+        head = f"{self.path}: {self.rows:,} rows, {self.good:,} good, {len(self.bad):,} bad"
+        if self.written:
+            updated, unchanged = self.changed - self.new, self.good - self.changed
+            head += (
+                f"; {self.table}: {self.new:,} new, {updated:,} updated, {unchanged:,} unchanged"
+            )
+            if self.table == "documents" and (self.pdfs_stored or self.notices):
+                head += f"; {self.pdfs_stored:,} PDFs stored, {self.notices:,} notices queued"
+        else:
+            head += "; nothing written"
+        return [head] + [f"  line {b.line}: {b.detail} [{b.reason}]" for b in self.bad]
+
+
+class RowStream:
+    """One bank file being applied: its columns, its row parser, its report."""
+
+    def __init__(
+        self,
+        path: Path,
+        columns: tuple[str, ...],
+        parse: Callable[[list[str]], Any],
+        table: str,
+        key: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.path = path
+        self.columns = columns
+        self.parse = parse
+        self.key = key or _default_key(table)
+        self.report = ImportReport(path=path, table=table)
+        self.seen: dict[Any, int] = {}  # key -> line of its first row
+        self.previous_line = 0  # line number of the last row read
+        self.exhausted = False
+
+    def reject(self, line: int, problem: BadRow) -> None:
+        """Record a bad row found while writing (unknown reference, missing file...)."""
+        self.report.bad.append(BadLine(line, problem.reason, problem.detail))
+
+    async def apply(
+        self,
+        db: Database,
+        write: Callable[[list[Parsed]], Awaitable[None]],
+        *,
+        skip_invalid: bool,
+        progress: bool = False,
+        batch: int = BATCH_ROWS,
+    ) -> None:
+        """Read, check and write the whole file in one transaction (see the module doc)."""
+        try:
+            handle = self.path.open(encoding="utf-8-sig", errors="replace", newline="")
+        except OSError as exc:
+            self.report.unusable = f"cannot read the file: {exc.strerror or exc}"
+            return
+        with handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            expected = ",".join(self.columns)
+            if header is None or [h.strip().lower() for h in header] != list(self.columns):
+                found = "nothing" if header is None else ",".join(header)[:200]
+                self.report.unusable = f"expected the columns {expected}, found {found}"
+                return
+            self.previous_line = reader.line_num
+            meter = _Progress(self.path, handle, enabled=progress)
+            try:
+                async with bulk.bulk_session(db), db.transaction():
+                    before = await db.run(bulk.max_id, self.report.table)
+                    while (parsed := self._parse_batch(reader, batch)) is not None:
+                        if parsed:
+                            await write(parsed)
+                        meter.show(self.report.rows)
+                    if self.report.bad and not skip_invalid:
+                        raise Rollback
+                    self.report.new = await db.run(bulk.count_after, self.report.table, before)
+                    self.report.written = True
+            except Rollback:
+                logger.info("%s: %d bad rows, rolled back", self.path.name, len(self.report.bad))
+            finally:
+                meter.done()
+        self.report.bad.sort()
+
+    def _parse_batch(self, reader: Any, size: int) -> list[Parsed] | None:
+        """Up to ``size`` good rows (possibly none) of the next ``size`` rows; None at the end.
+
+        The hot loop of every import: it runs once per row of a million-row file.
+        """
+        if self.exhausted:
+            return None
+        parse, key, seen, bad = self.parse, self.key, self.seen, self.report.bad
+        parsed: list[Parsed] = []
+        count, previous = 0, self.previous_line
+        while count < size:
+            try:
+                for fields in reader:
+                    line, previous = previous + 1, reader.line_num
+                    if not fields:
+                        continue  # a blank line
+                    count += 1
+                    try:
+                        row = parse(fields)
+                    except BadRow as exc:
+                        bad.append(BadLine(line, exc.reason, exc.detail))
+                    else:
+                        first = seen.setdefault(key(row), line)
+                        if first == line:
+                            parsed.append((line, row))
+                        else:
+                            bad.append(BadLine(line, "duplicate", f"same key as line {first}"))
+                    if count == size:
+                        break
+                else:
+                    self.exhausted = True
+                break
+            except csv.Error as exc:
+                line, previous = previous + 1, reader.line_num
+                count += 1
+                bad.append(BadLine(line, "csv", f"unreadable CSV row: {exc}"))
+        self.previous_line = previous
+        self.report.rows += count
+        return parsed if count or not self.exhausted else None
+
+
+def _default_key(table: str) -> Callable[[Any], Any]:
+    if table == "contracts":
+        return lambda row: (row[0], row[1])  # contract number, module number
+    return lambda row: row[0]  # customer code, document number
+
+
+class _Progress:
+    """``rows (percent)`` on stderr, rewritten in place, when stderr is a terminal."""
+
+    def __init__(self, path: Path, handle: Any, *, enabled: bool) -> None:
+        self.name = path.name
+        self.handle = handle
+        self.enabled = enabled
+        self.size = max(path.stat().st_size, 1) if enabled else 1
+        self.last = 0.0
+        self.shown = False
+
+    def show(self, rows: int) -> None:
+        """Rewrite the progress line, at most a few times a second."""
+        now = time.monotonic()
+        if not self.enabled or now - self.last < PROGRESS_EVERY_SECONDS:
+            return
+        self.last = now
+        percent = min(100, 100 * self.handle.buffer.tell() // self.size)
+        sys.stderr.write(f"\r{self.name}: {rows:,} rows ({percent}%)")
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        """Clear the progress line."""
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()

@@ -1,0 +1,322 @@
+"""The channel-neutral ticket service: open, add messages, answer, close, reopen.
+
+A ticket comes from the support mailbox or from a chat (/assistenza). Staff answers go back
+where the ticket came from: a threaded e-mail through the outbox, or a chat message through
+the injected ``ChatNotifier``. Every method joins the caller's transaction when there is one,
+so the mailbox worker records a mail, its ticket and its answer all at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from assistant.errors import DeliveryError, NotAllowed, NotFound
+from assistant.settings import Settings
+from assistant.texts import Texts
+from store.store import Store
+from store.tickets import REFERENCE_PREFIX, Ticket
+
+logger = logging.getLogger(__name__)
+
+MAX_REFERENCES = 20
+MAX_SUBJECT_CHARS = 200
+REFERENCE = re.compile(r"\[\s*AC-?\s*(\d{6})\s*\]", re.IGNORECASE)
+_REPLY_PREFIX = re.compile(
+    r"^\s*((re|r|aw|sv|rif|fwd?|i|tr|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE
+)
+AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+HUMAN_HEADERS = {"Auto-Submitted": ""}  # a person wrote it: no Auto-Submitted at all
+
+
+class ChatNotifier(Protocol):
+    """Sends a text to a chat; the Telegram adapter provides one."""
+
+    async def send_text(self, chat_id: str, text: str) -> None:
+        """Deliver ``text`` to ``chat_id``; raise ``DeliveryError`` when it cannot."""
+        ...
+
+
+@dataclass(frozen=True)
+class MailReply:
+    """An e-mail answer on a ticket's thread."""
+
+    kind: str  # acknowledgement | faq | too_large | staff_reply
+    recipient: str
+    body: str
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    automatic: bool  # Auto-Submitted: auto-replied, and counted by the loop guard
+
+
+def ticket_reference(subject: str) -> str | None:
+    """``AC-123456`` when the subject quotes a reference in brackets, else None."""
+    match = REFERENCE.search(subject)
+    return f"{REFERENCE_PREFIX}{match.group(1)}" if match else None
+
+
+def reply_subject(subject: str, reference: str, default: str) -> str:
+    """``Re: <subject> [AC-123456]``: one ``Re:``, the reference once, never empty."""
+    base = _REPLY_PREFIX.sub("", REFERENCE.sub(" ", subject))
+    base = " ".join(base.split())[:MAX_SUBJECT_CHARS] or default
+    return f"Re: {base} [{reference}]"
+
+
+def references_header(message_ids: Sequence[str]) -> str:
+    """The References value: the thread's first id and its latest ones (RFC 5322 3.6.4)."""
+    unique = list(dict.fromkeys(message_ids))
+    if len(unique) > MAX_REFERENCES:
+        unique = [unique[0], *unique[-(MAX_REFERENCES - 1) :]]
+    return " ".join(unique)
+
+
+class TicketService:
+    """Tickets for every channel; answers by e-mail (outbox) or chat (notifier)."""
+
+    def __init__(
+        self,
+        store: Store,
+        texts: Texts,
+        settings: Settings,
+        *,
+        notifier: ChatNotifier | None = None,
+    ) -> None:
+        self.store = store
+        self.texts = texts
+        self.settings = settings
+        self.notifier = notifier
+
+    async def open_ticket(
+        self,
+        *,
+        channel: str,
+        contact: str,
+        customer_id: int | None,
+        subject: str,
+        text: str,
+        language: str,
+        now: datetime,
+        status: str = "open",
+        message_id: str | None = None,
+        inbound_id: int | None = None,
+    ) -> Ticket:
+        """A new ticket holding the customer's first message."""
+        async with self.store.db.transaction():
+            ticket = await self.store.tickets.create(
+                channel=channel,
+                contact=contact,
+                customer_id=customer_id,
+                subject=subject[:MAX_SUBJECT_CHARS],
+                language=language,
+                status=status,
+                now=now,
+            )
+            await self.store.tickets.add_message(
+                ticket.id,
+                direction="in",
+                author="customer",
+                body=text,
+                now=now,
+                message_id=message_id,
+                inbound_id=inbound_id,
+            )
+            await self.store.audit.record(
+                "ticket_opened",
+                now,
+                customer_id=customer_id,
+                channel=channel,
+                detail=ticket.reference,
+            )
+        logger.info("ticket %s opened (%s)", ticket.reference, channel)
+        return ticket
+
+    async def add_customer_message(
+        self,
+        ticket: Ticket,
+        text: str,
+        now: datetime,
+        *,
+        message_id: str | None = None,
+        inbound_id: int | None = None,
+    ) -> None:
+        """The customer wrote again: add it; an answered or closed ticket opens again."""
+        async with self.store.db.transaction():
+            await self.store.tickets.add_message(
+                ticket.id,
+                direction="in",
+                author="customer",
+                body=text,
+                now=now,
+                message_id=message_id,
+                inbound_id=inbound_id,
+            )
+            if ticket.status != "open":
+                await self.store.tickets.set_status(ticket.id, "open", now)
+                await self.store.audit.record(
+                    "ticket_reopened",
+                    now,
+                    customer_id=ticket.customer_id,
+                    channel=ticket.channel,
+                    detail=ticket.reference,
+                )
+        logger.info("ticket %s: customer message", ticket.reference)
+
+    def mail_body(self, ticket: Ticket, kind: str, **context: object) -> str:
+        """The text of an e-mail answer from ``templates/<lang>/mail/<kind>.j2``."""
+        return self.texts.render(
+            ticket.language,
+            f"mail/{kind}",
+            reference=ticket.reference,
+            support_address=self.settings.support_address,
+            **context,
+        )
+
+    async def send_mail(
+        self,
+        ticket: Ticket,
+        reply: MailReply,
+        now: datetime,
+        *,
+        dedup_key: str | None = None,
+        recorded_body: str | None = None,
+    ) -> str | None:
+        """Queue an e-mail on the ticket's thread and record it; return our Message-ID."""
+        default_subject = self.texts.render(ticket.language, "mail/default_subject")
+        headers = dict(AUTOMATIC_HEADERS if reply.automatic else HUMAN_HEADERS)
+        if reply.in_reply_to:
+            headers["In-Reply-To"] = reply.in_reply_to
+        if reply.references:
+            headers["References"] = references_header(reply.references)
+        async with self.store.db.transaction():
+            message_id = await self.store.outbox.enqueue(
+                kind=f"ticket_{reply.kind}",
+                recipient=reply.recipient,
+                subject=reply_subject(ticket.subject, ticket.reference, default_subject),
+                body_text=reply.body,
+                now=now,
+                headers=headers,
+                dedup_key=dedup_key,
+            )
+            if message_id is None:
+                return None
+            await self.store.tickets.add_message(
+                ticket.id,
+                direction="out",
+                author="assistant" if reply.automatic else "staff",
+                kind=reply.kind,
+                body=reply.body if recorded_body is None else recorded_body,
+                now=now,
+                message_id=message_id,
+            )
+            if reply.automatic:
+                await self.store.inbound.record_auto_reply(reply.recipient, now)
+        return message_id
+
+    async def open_from_chat(
+        self,
+        channel: str,
+        chat_id: str,
+        customer_id: int | None,
+        text: str,
+        lang: str,
+        now: datetime,
+    ) -> str:
+        """/assistenza: a ticket linked to the chat; return its reference for the reply."""
+        first_line = " ".join(text.strip().split("\n")[0].split())
+        subject = first_line[:80] + ("…" if len(first_line) > 80 else "")
+        ticket = await self.open_ticket(
+            channel=channel,
+            contact=chat_id,
+            customer_id=customer_id,
+            subject=subject,
+            text=text.strip(),
+            language=lang if lang in ("it", "en") else self.settings.default_language,
+            now=now,
+        )
+        return ticket.reference
+
+    async def add_from_chat(
+        self, reference: str, channel: str, chat_id: str, text: str, now: datetime
+    ) -> Ticket:
+        """A follow-up written in the chat that opened the ticket."""
+        ticket = await self.store.tickets.by_reference(reference)
+        if ticket is None:
+            raise NotFound(reference)
+        if (ticket.channel, ticket.contact) != (channel, chat_id):
+            raise NotAllowed(reference)
+        await self.add_customer_message(ticket, text.strip(), now)
+        return ticket
+
+    async def find(self, key: int | str) -> Ticket:
+        """A ticket by reference (``AC-123456`` or its six digits) or by id."""
+        text = str(key).strip().upper()
+        digits = text.removeprefix(REFERENCE_PREFIX)
+        if not digits.isdigit():
+            raise NotFound(text)
+        ticket = None
+        if len(digits) == 6:
+            ticket = await self.store.tickets.by_reference(f"{REFERENCE_PREFIX}{digits}")
+        if ticket is None and not text.startswith(REFERENCE_PREFIX):
+            ticket = await self.store.tickets.get(int(digits))
+        if ticket is None:
+            raise NotFound(text)
+        return ticket
+
+    async def staff_reply(self, ticket: Ticket, body: str, now: datetime) -> None:
+        """A person's answer, delivered where the ticket came from; the ticket is answered."""
+        body = body.strip()
+        if ticket.channel == "email":
+            messages = await self.store.tickets.messages(ticket.id)
+            thread = [m.message_id for m in messages if m.message_id]
+            inbound = [m.message_id for m in messages if m.message_id and m.direction == "in"]
+            reply = MailReply(
+                kind="staff_reply",
+                recipient=ticket.contact,
+                body=self.mail_body(ticket, "staff_reply", body=body),
+                in_reply_to=inbound[-1] if inbound else (thread[-1] if thread else None),
+                references=tuple(thread),
+                automatic=False,
+            )
+            async with self.store.db.transaction():
+                await self.send_mail(ticket, reply, now, recorded_body=body)
+                await self._answered(ticket, now)
+            return
+        if self.notifier is None:
+            raise DeliveryError(f"no chat notifier for {ticket.channel} tickets")
+        text = self.texts.render(
+            ticket.language, "tickets/staff_reply_chat", reference=ticket.reference, body=body
+        )
+        await self.notifier.send_text(ticket.contact, text)
+        async with self.store.db.transaction():
+            await self.store.tickets.add_message(
+                ticket.id, direction="out", author="staff", kind="staff_reply", body=body, now=now
+            )
+            await self._answered(ticket, now)
+
+    async def _answered(self, ticket: Ticket, now: datetime) -> None:
+        await self.store.tickets.set_status(ticket.id, "answered", now)
+        await self.store.audit.record(
+            "ticket_staff_reply",
+            now,
+            customer_id=ticket.customer_id,
+            channel=ticket.channel,
+            detail=ticket.reference,
+        )
+        logger.info("ticket %s answered by staff", ticket.reference)
+
+    async def close(self, ticket: Ticket, now: datetime) -> None:
+        """Close a ticket; a later customer message opens it again."""
+        async with self.store.db.transaction():
+            await self.store.tickets.set_status(ticket.id, "closed", now)
+            await self.store.audit.record(
+                "ticket_closed",
+                now,
+                customer_id=ticket.customer_id,
+                channel=ticket.channel,
+                detail=ticket.reference,
+            )
+        logger.info("ticket %s closed", ticket.reference)

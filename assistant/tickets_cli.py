@@ -1,0 +1,163 @@
+"""Staff commands on support tickets: ``python main.py tickets list|show|reply|close``.
+
+    tickets list [--open]             newest first; then quarantined mails and failing addresses
+    tickets show N                    one ticket with all its messages
+    tickets reply N --body-file F     answer where the ticket came from (e-mail or Telegram)
+    tickets close N
+
+N is the reference (``AC-123456`` or its six digits) or the ticket's id. This is a staff tool:
+it prints addresses and message texts to the terminal, never to the log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from assistant.clock import SystemClock
+from assistant.errors import DeliveryError, NotFound
+from assistant.settings import Settings
+from assistant.texts import Texts
+from assistant.tickets import ChatNotifier, TicketService
+from store.store import Store
+from store.tickets import Ticket
+
+logger = logging.getLogger(__name__)
+
+LIST_LIMIT = 200
+HEADER = f"{'reference':<10} {'id':>5} {'status':<14} {'channel':<9} {'updated':<17} subject"
+STATUS_LABELS = {
+    "open": "open",
+    "answered": "answered",
+    "auto_answered": "auto-answered",
+    "closed": "closed",
+}
+
+
+async def run_tickets(
+    settings: Settings,
+    args: argparse.Namespace,
+    *,
+    notifier: ChatNotifier | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Run one staff command; return the exit status."""
+    out = out or sys.stdout
+    domain = settings.mail_from_address.rpartition("@")[2] or "localhost"
+    store = await Store.open(settings.db_path, message_id_domain=domain)
+    try:
+        async with _chat_notifier(settings, notifier) as chat:
+            service = TicketService(store, Texts(settings.templates_dir), settings, notifier=chat)
+            return await _dispatch(service, store, args, out)
+    except NotFound as exc:
+        print(f"no ticket {exc}", file=sys.stderr)
+        return 1
+    except DeliveryError as exc:
+        print(f"not delivered: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+
+
+async def _dispatch(
+    service: TicketService, store: Store, args: argparse.Namespace, out: TextIO
+) -> int:
+    now = SystemClock().now()
+    if args.action == "list":
+        await _list(store, open_only=args.open, out=out)
+        return 0
+    ticket = await service.find(args.number)
+    if args.action == "show":
+        await _show(store, ticket, out)
+    elif args.action == "reply":
+        body = Path(args.body_file).read_text(encoding="utf-8").strip()
+        if not body:
+            print("the reply is empty", file=sys.stderr)
+            return 1
+        await service.staff_reply(ticket, body, now)
+        where = "by e-mail (outbox)" if ticket.channel == "email" else f"on {ticket.channel}"
+        print(f"{ticket.reference}: reply sent {where}", file=out)
+    elif args.action == "close":
+        await service.close(ticket, now)
+        print(f"{ticket.reference}: closed", file=out)
+    return 0
+
+
+async def _list(store: Store, *, open_only: bool, out: TextIO) -> None:
+    tickets = await store.tickets.recent(open_only=open_only, limit=LIST_LIMIT)
+    print(HEADER, file=out)
+    for ticket in tickets:
+        print(_line(ticket), file=out)
+    if not tickets:
+        print("(no tickets)", file=out)
+    quarantined = await store.inbound.recent("quarantined", limit=LIST_LIMIT)
+    if quarantined:
+        print("\nQuarantined mails (moved to the quarantine folder, raw bytes kept):", file=out)
+        for mail in quarantined:
+            print(
+                f"  uid {mail.uid} (uidvalidity {mail.uidvalidity}) {_when(mail.processed_at)}"
+                f" {mail.detail}  {mail.raw_path}",
+                file=out,
+            )
+    failing = await store.inbound.failing_addresses(limit=LIST_LIMIT)
+    if failing:
+        print("\nAddresses our mail bounced from:", file=out)
+        for failure in failing:
+            print(
+                f"  {failure.address}  {_when(failure.failed_at)}  {failure.status or '-'}"
+                f"  {failure.message_id}",
+                file=out,
+            )
+
+
+async def _show(store: Store, ticket: Ticket, out: TextIO) -> None:
+    print(_line(ticket), file=out)
+    print(f"contact: {ticket.channel} {ticket.contact}", file=out)
+    print(f"customer id: {ticket.customer_id or '-'}   language: {ticket.language}", file=out)
+    for message in await store.tickets.messages(ticket.id):
+        arrow = "<<" if message.direction == "in" else ">>"
+        print(
+            f"\n{arrow} {_when(message.created_at)} {message.author} ({message.kind})"
+            f"{'  ' + message.message_id if message.message_id else ''}",
+            file=out,
+        )
+        print(message.body, file=out)
+
+
+def _line(ticket: Ticket) -> str:
+    status = STATUS_LABELS.get(ticket.status, ticket.status)
+    return (
+        f"{ticket.reference:<10} {ticket.id:>5} {status:<14} {ticket.channel:<9}"
+        f" {_when(ticket.updated_at):<17} {ticket.subject[:60]}"
+    )
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+@contextlib.asynccontextmanager
+async def _chat_notifier(
+    settings: Settings, given: ChatNotifier | None
+) -> AsyncIterator[ChatNotifier | None]:
+    """The given notifier, else the Telegram Bot API when a token is set, else none."""
+    if given is not None or not settings.telegram_bot_token:
+        yield given
+        return
+    from telegram import Bot
+
+    from bot.telegram_render import TelegramNotifier
+
+    bot = Bot(
+        settings.telegram_bot_token,
+        base_url=settings.telegram_api_url + "/bot",
+        base_file_url=settings.telegram_api_url + "/file/bot",
+    )
+    async with bot:
+        yield TelegramNotifier(bot)

@@ -1,0 +1,159 @@
+"""Support mailbox throughput: the worker against a bare imap-tools fetch of the same mails.
+
+Starts a throwaway Dovecot (as the tests do), appends the same N mails (default 2,000: FAQ
+questions, other requests, automatic replies; one sender each) to two users, then times
+  * bare:   imap-tools ``MailBox.fetch(bulk=100, mark_seen=False)`` of every mail of user A,
+  * worker: ``MailboxWorker.process_once`` on user B until its inbox is empty: fetch, keep the
+            raw bytes, parse, decide, FAQ match, one transaction per mail (ticket, answer in
+            the outbox), seen + move to the processed folder.
+Prints mails per second of both and their ratio. Target: worker / bare >= 0.5.
+
+    .venv/bin/python bench/mailbox.py [--mails 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import imaplib
+import shutil
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # our mailbox/, not this file
+
+from imap_tools import MailBoxUnencrypted  # noqa: E402
+
+from assistant.clock import SystemClock  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from assistant.texts import Texts  # noqa: E402
+from mailbox.worker import MailboxWorker  # noqa: E402
+from store.store import Store  # noqa: E402
+from tests.fixtures.dovecot import HOST, DovecotServer, dovecot_binary  # noqa: E402
+
+TARGET_RATIO = 0.5
+QUESTIONS = [
+    "Buongiorno, mi sono registrato ma la password non è mai arrivata. Cosa devo fare?",
+    "Quando sono disponibili le fatture nell'area clienti?",
+    "Vorrei sapere se riceverò ancora la fattura cartacea dopo la registrazione.",
+    "Hello, how can I change the e-mail address where you send the notices?",
+    "Non riesco a scaricare il documento di marzo, mi dà errore. Potete aiutarmi?",
+    "Salve, avrei bisogno di parlare con qualcuno del mio contratto di leasing.",
+]
+
+
+def bench_mails(count: int) -> list[bytes]:
+    """``count`` realistic mails of about 1-2 KB, every tenth an automatic reply."""
+    mails = []
+    for n in range(count):
+        message = EmailMessage()
+        message["From"] = f"Cliente {n} <cliente{n}@example.it>"
+        message["To"] = "areaclienti.ls@bancopopolare.it"
+        message["Subject"] = f"Richiesta {n}"
+        message["Message-ID"] = f"<bench-{n}@example.it>"
+        message["Date"] = "Tue, 13 Jan 2026 10:15:00 +0100"
+        if n % 10 == 9:
+            message["Auto-Submitted"] = "auto-replied"
+        body = QUESTIONS[n % len(QUESTIONS)]
+        message.set_content(f"{body}\n\nCordiali saluti\nCliente {n}\n\n" + "-- \n" + "x" * 600)
+        mails.append(message.as_bytes())
+    return mails
+
+
+def append_all(server: DovecotServer, user: str, password: str, mails: list[bytes]) -> float:
+    """APPEND every mail over one connection; return the seconds it took."""
+    started = time.perf_counter()
+    client = imaplib.IMAP4(HOST, server.port, timeout=30)
+    client.login(user, password)
+    for raw in mails:
+        client.append("INBOX", None, None, raw)
+    client.logout()
+    return time.perf_counter() - started
+
+
+def bare_fetch(server: DovecotServer, user: str, password: str) -> tuple[int, float]:
+    """imap-tools reading every mail of the inbox; return (count, seconds)."""
+    started = time.perf_counter()
+    with MailBoxUnencrypted(HOST, server.port, timeout=30).login(user, password) as box:
+        count = sum(1 for _ in box.fetch(mark_seen=False, bulk=100))
+    return count, time.perf_counter() - started
+
+
+async def worker_pass(
+    server: DovecotServer, user: str, password: str, folder: Path
+) -> tuple[int, float]:
+    """The worker over the inbox until empty; return (count, seconds)."""
+    settings = Settings.from_environ(
+        {
+            "AREACLIENTI_DB": str(folder / "bench.db"),
+            "AREACLIENTI_DATA_DIR": str(folder / "data"),
+            "IMAP_HOST": HOST,
+            "IMAP_PORT": str(server.port),
+            "IMAP_USERNAME": user,
+            "IMAP_PASSWORD": password,
+            "IMAP_SECURITY": "none",
+            "AUTO_REPLY_LIMIT": "5",
+        }
+    )
+    store = await Store.open(settings.db_path)
+    worker = MailboxWorker.create(settings, store, Texts(settings.templates_dir), SystemClock())
+    started = time.perf_counter()
+    total = 0
+    try:
+        while handled := await worker.process_once():
+            total += handled
+        elapsed = time.perf_counter() - started
+        answers = len(await store.outbox.list(limit=count_limit(total)))
+        tickets = len(await store.tickets.recent(limit=count_limit(total)))
+    finally:
+        await worker.aclose()
+        await store.close()
+    print(f"worker:  {tickets} tickets, {answers} answers queued")
+    return total, elapsed
+
+
+def count_limit(total: int) -> int:
+    """A listing limit that cannot cut the count short."""
+    return total + 10
+
+
+def main() -> int:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mails", type=int, default=2000)
+    args = parser.parse_args()
+    binary = dovecot_binary()
+    if binary is None:
+        print("dovecot is not installed (Debian package dovecot-imapd): skipped")
+        return 0
+    root = Path(tempfile.mkdtemp(prefix="areaclienti-bench-mailbox-"))
+    server = DovecotServer(binary, Path(tempfile.mkdtemp(prefix="areaclienti-bench-dovecot-")))
+    try:
+        server.start()
+        mails = bench_mails(args.mails)
+        (user_a, pass_a), (user_b, pass_b) = server.add_user(), server.add_user()
+        seconds = append_all(server, user_a, pass_a, mails)
+        append_all(server, user_b, pass_b, mails)
+        print(f"append:  {len(mails)} mails in {seconds:.2f} s ({len(mails) / seconds:,.0f}/s)")
+        bare_count, bare_seconds = bare_fetch(server, user_a, pass_a)
+        bare_rate = bare_count / bare_seconds
+        print(f"bare:    {bare_count} mails in {bare_seconds:.2f} s ({bare_rate:,.0f} mails/s)")
+        count, elapsed = asyncio.run(worker_pass(server, user_b, pass_b, root))
+        rate = count / elapsed
+        print(f"worker:  {count} mails in {elapsed:.2f} s ({rate:,.0f} mails/s)")
+        ratio = rate / bare_rate
+        verdict = "ok" if ratio >= TARGET_RATIO else "BELOW TARGET"
+        print(f"ratio:   worker / bare = {ratio:.2f} (target >= {TARGET_RATIO}) {verdict}")
+        return 0
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(server.root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""The Telegram front-end: a python-telegram-bot Application around the channel-neutral core.
+
+    front = TelegramFrontEnd(assistant, settings)
+    assistant.notifier = front.notifier()        # notices and staff replies
+    await front.run()                            # polls until cancelled
+
+Updates are processed concurrently (``concurrent_updates``); ``Assistant.handle`` holds a
+per-chat lock around handling *and* rendering, so one chat's updates are answered in order
+while different chats proceed side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import BotCommand, CallbackQuery, Chat, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from assistant.core import Assistant
+from assistant.messages import Incoming, Outcome, Reply
+from assistant.settings import Settings
+from bot.telegram_render import (
+    TelegramNotifier,
+    delete_messages,
+    describe,
+    send_reply,
+)
+
+logger = logging.getLogger(__name__)
+
+POLL_TIMEOUT_SECONDS = 10  # getUpdates long-poll
+RATE_LIMIT_RETRIES = 3  # AIORateLimiter retries after Telegram's RetryAfter
+# PTB's DEBUG lines echo every update and API call (the text customers type, passwords
+# included): with ``-v`` they would reach the log. The whole ``telegram`` tree stays at INFO.
+CHATTY_LOGGERS = ("telegram",)
+
+
+def quiet_chatty_loggers() -> None:
+    """Keep PTB's payload-echoing loggers at INFO or above, whatever the root level."""
+    for name in CHATTY_LOGGERS:
+        chatty = logging.getLogger(name)
+        if chatty.level < logging.INFO:
+            chatty.setLevel(logging.INFO)
+
+
+def build_application(
+    settings: Settings, token: str | None = None
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The real PTB Application for TELEGRAM_BOT_TOKEN against TELEGRAM_API_URL."""
+    token = token or settings.telegram_bot_token
+    if not token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    return (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_url + "/bot")
+        .base_file_url(settings.telegram_api_url + "/file/bot")
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .concurrent_updates(True)
+        .get_updates_read_timeout(POLL_TIMEOUT_SECONDS + 10)
+        .build()
+    )
+
+
+class TelegramFrontEnd:
+    """Converts Updates to ``Incoming``, calls the core, renders the ``Outcome``."""
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        settings: Settings,
+        *,
+        token: str | None = None,
+        poll_timeout: int = POLL_TIMEOUT_SECONDS,
+    ) -> None:
+        self.assistant = assistant
+        self.settings = settings
+        self.poll_timeout = poll_timeout
+        quiet_chatty_loggers()
+        self.application = build_application(settings, token)
+        private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+        self.application.add_handler(MessageHandler(private, self._on_message))
+        self.application.add_handler(CallbackQueryHandler(self._on_button))
+        self.application.add_error_handler(self._on_error)
+        self._handled: set[int] = set()
+        self._handled_changed = asyncio.Condition()
+
+    def notifier(self) -> TelegramNotifier:
+        """A notifier on this application's (rate-limited) bot."""
+        return TelegramNotifier(self.application.bot, self.assistant.document_delivered)
+
+    async def run(self) -> None:
+        """Poll and answer until cancelled; then stop cleanly (pending updates stay unconfirmed
+        on the server and are fetched again by the next start)."""
+        application = self.application
+        await application.initialize()
+        try:
+            await self.set_commands()
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(
+                timeout=self.poll_timeout, allowed_updates=["message", "callback_query"]
+            )
+            logger.info("telegram bot polling %s", self.settings.telegram_api_url)
+            await asyncio.Event().wait()
+        finally:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+            logger.info("telegram bot stopped")
+
+    async def set_commands(self) -> None:
+        """The command menu in Italian (default) and English (``language_code="en"``)."""
+        bot = self.application.bot
+        for lang, code in (("it", None), ("en", "en")):
+            commands = [BotCommand(name, text) for name, text in self.assistant.command_list(lang)]
+            await bot.set_my_commands(commands, language_code=code)
+
+    async def wait_handled(self, update_id: int, timeout: float = 10.0) -> None:
+        """Wait until the update was handled and answered (tests and benchmarks use this)."""
+        async with asyncio.timeout(timeout), self._handled_changed:
+            await self._handled_changed.wait_for(lambda: update_id in self._handled)
+
+    # --- handlers ---------------------------------------------------------------------------
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A message: text (commands included) or anything else."""
+        message = update.message
+        if message is None:
+            return
+        user = message.from_user
+        details: dict[str, Any] = {
+            "message_id": message.message_id,
+            "language_code": user.language_code if user else None,
+            "user_display": user.first_name if user else None,
+        }
+        chat_id = str(message.chat_id)
+        if message.text is not None:
+            incoming = Incoming.from_text("telegram", chat_id, message.text, **details)
+        else:
+            incoming = Incoming.other("telegram", chat_id, **details)
+        await self._handle(update, incoming, None)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A pressed inline button."""
+        query = update.callback_query
+        chat = update.effective_chat
+        if query is None or chat is None or chat.type != Chat.PRIVATE:
+            return  # a session belongs to one person: groups and channels are ignored
+        incoming = Incoming.from_button(
+            "telegram",
+            str(chat.id),
+            query.data or "",
+            message_id=query.message.message_id if query.message else None,
+            language_code=query.from_user.language_code,
+            user_display=query.from_user.first_name,
+        )
+        await self._handle(update, incoming, query)
+
+    async def _handle(
+        self, update: Update, incoming: Incoming, query: CallbackQuery | None
+    ) -> None:
+        async def deliver(outcome: Outcome) -> None:
+            await self._render(incoming.chat_id, outcome, query)
+
+        try:
+            await self.assistant.handle(incoming, deliver=deliver)
+        finally:
+            async with self._handled_changed:
+                self._handled.add(update.update_id)
+                if len(self._handled) > 10_000:
+                    self._handled = set(sorted(self._handled)[-1_000:])
+                self._handled_changed.notify_all()
+
+    async def _render(self, chat_id: str, outcome: Outcome, query: CallbackQuery | None) -> None:
+        """Delete secrets first, answer the button, then send the replies in order."""
+        bot = self.application.bot
+        await delete_messages(bot, chat_id, outcome.delete_message_ids)
+        if query is not None:
+            try:
+                await query.answer(outcome.callback_answer)
+            except TelegramError as error:  # an old button: the answer window is over
+                logger.info("callback answer failed: %s", describe(error))
+        for reply in outcome.replies:
+            await send_reply(bot, chat_id, reply, self.assistant.document_delivered)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the error (redacted, no update content), then tell the customer."""
+        error = context.error
+        logger.error(
+            "telegram update failed: %s",
+            describe(error),
+            exc_info=(type(error), error, error.__traceback__) if error else None,
+        )
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        user = update.effective_user
+        lang = self.assistant.language_for(user.language_code if user else None)
+        text = self.assistant.texts.render(lang, "errors/unexpected")
+        try:
+            await send_reply(self.application.bot, update.effective_chat.id, Reply(text))
+        except TelegramError as send_error:
+            logger.warning("could not report the error to the chat: %s", describe(send_error))

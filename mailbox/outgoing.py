@@ -1,0 +1,286 @@
+"""The outbox sender: delivers queued e-mails over SMTP, or as ``.eml`` files without SMTP_HOST.
+
+Every mail is an outbox row first (queued in the transaction of the event that causes it). The
+sender polls the table every second (mail queued by another process, e.g. ``publish``) and can
+be woken by in-process enqueuers with ``wake()``. Per pass it takes up to ``BATCH_SIZE`` due
+rows, oldest first, over one SMTP connection.
+
+Outcomes of one row:
+    accepted by the server   -> status sent (recipients refused among several are noted)
+    5xx, or unbuildable row  -> status failed with the error: ``python main.py outbox --failed``
+    anything else            -> stays pending; next attempt 30 s later, doubling, at most
+                                15 minutes apart, forever (an SMTP outage loses nothing)
+
+Crash safety: a row is marked sent right after the server accepted it (the bookkeeping is
+shielded from cancellation). A kill between the server's "250" and that update resends that one
+mail on the next start, with the same Message-ID and Date (the message is rebuilt from the row),
+so receivers and our bounce matching see one message. ``.eml`` files are written atomically under
+a name derived from the row, so a rewrite after a crash replaces the same file.
+
+Logs name the outbox id and kind, never addresses or bodies (bodies carry passwords and codes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import sqlite3
+from collections.abc import Awaitable
+from datetime import timedelta
+from email.errors import MessageError
+
+from assistant.clock import Clock
+from assistant.errors import DeliveryError, PermanentDeliveryError
+from assistant.redact import redact
+from assistant.settings import Settings
+from mailbox.compose import (
+    build_message,
+    envelope_recipients,
+    mask_addresses,
+    mask_recipients,
+    remove_stale_temp_files,
+)
+from mailbox.transport import ConnectionLost, Transport, transport_for
+from store.records import OutboxMail
+from store.store import Store
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+BATCH_SIZE = 50
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(minutes=15)
+LISTING_LIMIT = 200
+LOCKED_RETRY_SECONDS = 1.0
+
+__all__ = ["OutboxSender", "build_message", "retry_delay", "run_outbox_listing"]
+
+
+def retry_delay(failures: int) -> timedelta:
+    """Wait after the n-th failed attempt: 30 s, 1 min, 2 min, ... never more than 15 min."""
+    exponent = min(max(failures - 1, 0), 20)
+    return min(FIRST_RETRY * 2**exponent, MAX_RETRY)
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"  # accepted by the server (or written to its file)
+    FAILED = "failed"  # permanently: retrying cannot help
+    DEFERRED = "deferred"  # temporary failure, next attempt later
+    DISCONNECTED = "disconnected"  # deferred, and the connection is gone: end the batch
+
+
+class OutboxSender:
+    """Delivers due outbox rows, retrying temporary failures forever with backoff."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        *,
+        poll_seconds: float = POLL_SECONDS,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._pass_lock = asyncio.Lock()
+
+    def wake(self) -> None:
+        """Ask for a pass now (call after queueing a mail in this process)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled: a pass on every wake-up and at least every poll interval."""
+        await self._announce()
+        while True:
+            self._wake.clear()
+            try:
+                taken, _ = await self._pass()
+            except Exception:
+                logger.exception("outbox pass failed; trying again shortly")
+                taken = 0
+            if taken >= self.batch_size:
+                continue  # more may be due right now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def send_due(self) -> int:
+        """One pass over the due rows; return how many were delivered."""
+        _, delivered = await self._pass()
+        return delivered
+
+    async def _announce(self) -> None:
+        settings = self.settings
+        if settings.smtp_host is None:
+            removed = await asyncio.to_thread(remove_stale_temp_files, settings.outbox_dir)
+            logger.info("outgoing e-mails are written to %s", settings.outbox_dir)
+            if removed:
+                logger.info("removed %d unfinished temporary files from the outbox", removed)
+        else:
+            logger.info(
+                "outgoing e-mails go to %s:%d (%s)",
+                settings.smtp_host,
+                settings.smtp_port,
+                settings.smtp_security,
+            )
+
+    async def _pass(self) -> tuple[int, int]:
+        """Deliver up to one batch of due rows; return (rows taken, rows delivered)."""
+        async with self._pass_lock:
+            mails = await self.store.outbox.due(self.clock.now(), limit=self.batch_size)
+            if not mails:
+                return 0, 0
+            return len(mails), await self._deliver(mails)
+
+    async def _deliver(self, mails: list[OutboxMail]) -> int:
+        transport = transport_for(self.settings)
+        try:
+            await transport.open()
+        except ConnectionLost as exc:
+            for mail in mails:
+                await self._defer(mail, str(exc), quiet=True)
+            logger.warning(
+                "SMTP server not available (%s); e-mails waiting: %d, next attempt in %d s or more",
+                redact(str(exc)),
+                len(mails),
+                min(retry_delay(mail.attempts + 1) for mail in mails).total_seconds(),
+            )
+            return 0
+        delivered = 0
+        try:
+            for mail in mails:
+                outcome = await self._deliver_one(transport, mail)
+                delivered += outcome is Outcome.SENT
+                if outcome is Outcome.DISCONNECTED:
+                    break  # the rest stay due; the next pass reconnects
+        except BaseException:
+            await transport.close(graceful=False)
+            raise
+        await transport.close(graceful=True)
+        return delivered
+
+    async def _deliver_one(self, transport: Transport, mail: OutboxMail) -> Outcome:
+        """Send one row and record the outcome."""
+        try:
+            message = build_message(mail, self.settings)
+            recipients = envelope_recipients(mail)
+        except (ValueError, MessageError) as exc:
+            await self._fail(mail, f"cannot build the message: {exc}")
+            return Outcome.FAILED
+        try:
+            refused = await transport.send(mail, message, recipients)
+        except PermanentDeliveryError as exc:
+            await self._fail(mail, str(exc))
+            return Outcome.FAILED
+        except DeliveryError as exc:
+            await self._defer(mail, str(exc))
+            return Outcome.DISCONNECTED if isinstance(exc, ConnectionLost) else Outcome.DEFERRED
+        note = f"refused: {mask_addresses(refused)}" if refused else None
+        await finish_even_if_cancelled(self._record_sent(mail, note))
+        logger.info("outbox %d (%s) sent", mail.id, mail.kind)
+        if refused:
+            logger.warning("outbox %d (%s): some recipients refused", mail.id, mail.kind)
+        return Outcome.SENT
+
+    async def _record_sent(self, mail: OutboxMail, note: str | None) -> None:
+        """Mark the row sent, waiting out a database another process keeps locked.
+
+        Giving up here would send the mail a second time.
+        """
+        while True:
+            try:
+                await self.store.outbox.mark_sent(mail.id, self.clock.now(), error=note)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                logger.warning("outbox %d (%s) sent; database busy, retrying", mail.id, mail.kind)
+                await asyncio.sleep(LOCKED_RETRY_SECONDS)
+
+    async def _defer(self, mail: OutboxMail, reason: str, *, quiet: bool = False) -> None:
+        failures = mail.attempts + 1
+        delay = retry_delay(failures)
+        await self.store.outbox.mark_retry(
+            mail.id, mask_addresses(reason), self.clock.now() + delay
+        )
+        log = logger.debug if quiet else logger.warning
+        log(
+            "outbox %d (%s) not delivered (attempt %d), next attempt in %d s: %s",
+            mail.id,
+            mail.kind,
+            failures,
+            delay.total_seconds(),
+            redact(reason),
+        )
+
+    async def _fail(self, mail: OutboxMail, reason: str) -> None:
+        await self.store.outbox.mark_failed(mail.id, mask_addresses(reason))
+        logger.error("outbox %d (%s) failed permanently: %s", mail.id, mail.kind, redact(reason))
+
+
+async def finish_even_if_cancelled(step: Awaitable[None]) -> None:
+    """Run a bookkeeping step to its end even when the caller is cancelled meanwhile."""
+    task = asyncio.ensure_future(step)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
+
+
+# --- staff view ---------------------------------------------------------------------------
+
+
+async def run_outbox_listing(settings: Settings, *, failed_only: bool) -> int:
+    """``python main.py outbox [--failed]``: the newest e-mails, recipients masked."""
+    store = await Store.open(settings.db_path)
+    try:
+        mails = await store.outbox.list("failed" if failed_only else None, limit=LISTING_LIMIT)
+    finally:
+        await store.close()
+    print(format_listing(mails, failed_only=failed_only))
+    return 0
+
+
+def format_listing(mails: list[OutboxMail], *, failed_only: bool = False) -> str:
+    """A plain-text table: id, created, kind, status, attempts, next attempt, to, last error."""
+    if not mails:
+        return "no failed e-mails" if failed_only else "the outbox is empty"
+    header = (
+        "ID",
+        "CREATED (UTC)",
+        "KIND",
+        "STATUS",
+        "ATTEMPTS",
+        "NEXT ATTEMPT",
+        "TO",
+        "LAST ERROR",
+    )
+    rows = [header]
+    for mail in mails:
+        rows.append(
+            (
+                str(mail.id),
+                f"{mail.created_at:%Y-%m-%d %H:%M}",
+                mail.kind,
+                mail.status,
+                str(mail.attempts),
+                f"{mail.next_attempt_at:%Y-%m-%d %H:%M}" if mail.status == "pending" else "-",
+                mask_recipients(mail.recipient),
+                mask_addresses(mail.last_error or "-"),
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header) - 1)]
+    lines = []
+    for row in rows:
+        padded = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
+        lines.append("  ".join([*padded, row[-1]]))
+    if len(mails) >= LISTING_LIMIT:
+        lines.append(f"(the newest {LISTING_LIMIT} shown)")
+    return "\n".join(line.rstrip() for line in lines)

@@ -1,0 +1,363 @@
+"""The support mailbox worker: read, decide, record, answer, archive; nothing lost, nothing twice.
+
+For each message of IMAP_FOLDER, in this order:
+    1. RFC822.SIZE first: over MAIL_MAX_BYTES only the header is downloaded;
+    2. the raw bytes are kept under ``<data dir>/mail/<folder>/<UIDVALIDITY>/<UID>.eml``;
+    3. ONE transaction records its identity (folder, UIDVALIDITY, UID, Message-ID) together with
+       the ticket, the ticket messages, the outbox answer and the audit events it causes;
+    4. it is marked seen and moved to IMAP_PROCESSED_FOLDER (quarantine folder when it could
+       not be processed), in batches.
+A crash before 3 leaves nothing recorded: the message is processed again from scratch. A crash
+after 3 finds the identity recorded, so only step 4 is repeated. A message seen again under a new
+UID (same Message-ID, or same bytes without one) is recorded as a duplicate and not answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import logging
+import os
+import random
+import re
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+from assistant.clock import Clock, SystemClock
+from assistant.settings import Settings
+from assistant.texts import Texts
+from assistant.tickets import TicketService, ticket_reference
+from mailbox.decide import Decision, FaqMatchLike, MailFacts, automatic_reason, decide
+from mailbox.effects import MailEffects
+from mailbox.imap import FetchedMail, ImapMailbox, ImapUnavailable
+from mailbox.parse import ParsedMail, parse_mail
+from store.store import Store
+
+logger = logging.getLogger(__name__)
+
+FETCH_BATCH_COUNT = 100
+FETCH_BATCH_BYTES = 16 * 1024 * 1024
+OFF_LOOP_BYTES = 512 * 1024  # bigger mails are hashed, written and parsed in a thread
+RECONNECT_FIRST = 1.0
+RECONNECT_MAX = 60.0
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class FaqMatcherLike(Protocol):
+    """What the worker needs from the FAQ matcher."""
+
+    def match(self, text: str) -> FaqMatchLike:
+        """The verdict on one question."""
+        ...
+
+
+FaqAnswer = Callable[[str, str], str]  # (faq id, language) -> the answer's text
+FaultHook = Callable[[str], None]  # tests: "saved", "transaction", "committed", "archiving"
+
+
+class MailboxWorker:
+    """Reads the support mailbox until cancelled; ``process_once`` handles what is there now."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        texts: Texts,
+        *,
+        faq: FaqMatcherLike | None = None,
+        faq_answer: FaqAnswer | None = None,
+        tickets: TicketService | None = None,
+        clock: Clock | None = None,
+        mailbox: ImapMailbox | None = None,
+        fault: FaultHook | None = None,
+        reconnect_delays: tuple[float, float] = (RECONNECT_FIRST, RECONNECT_MAX),
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.texts = texts
+        self.faq = faq if faq_answer is not None else None
+        self.faq_answer = faq_answer
+        self.tickets = tickets or TicketService(store, texts, settings)
+        self.clock = clock or SystemClock()
+        self.effects = MailEffects(store, self.tickets, settings, self.faq_answer)
+        self.mailbox = mailbox or ImapMailbox.from_settings(settings)
+        self._fault = fault or (lambda point: None)
+        self._reconnect_first, self._reconnect_max = reconnect_delays
+        self._executor: ThreadPoolExecutor | None = None
+        self._uidvalidity: int | None = None
+        self._raw_dirs: set[Path] = set()
+        self._progress = asyncio.Condition()
+        self.handled = 0  # messages processed since start (tests await it)
+        self.own_addresses = tuple(
+            a.lower()
+            for a in (settings.mail_from_address, settings.support_address, settings.imap_username)
+            if a and "@" in a
+        )
+
+    @classmethod
+    def create(
+        cls, settings: Settings, store: Store, texts: Texts, clock: Clock | None = None
+    ) -> MailboxWorker:
+        """The worker as the service runs it: the FAQ matcher loaded, answers from templates."""
+        from assistant.faq import FaqMatcher, faq_answer
+
+        return cls(
+            settings,
+            store,
+            texts,
+            faq=FaqMatcher.load(),
+            faq_answer=functools.partial(faq_answer, texts, settings),
+            clock=clock,
+        )
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Process, then IDLE (or sleep) and again, until cancelled; reconnect with backoff."""
+        delay = self._reconnect_first
+        logger.info("support mailbox worker started")
+        try:
+            while True:
+                try:
+                    await self.process_once()
+                    delay = self._reconnect_first
+                    news = await self._imap(self.mailbox.wait, self.settings.imap_poll_seconds)
+                    if not news and "IDLE" not in self.mailbox.capabilities:
+                        await asyncio.sleep(self.settings.imap_poll_seconds)
+                    continue
+                except ImapUnavailable as exc:
+                    logger.warning("IMAP unavailable (%s); retrying in %.1f s", exc, delay)
+                except (OSError, sqlite3.Error) as exc:
+                    logger.error("mailbox pass failed (%s); retrying in %.1f s", exc, delay)
+                await self._disconnect()
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                delay = min(delay * 2, self._reconnect_max)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.aclose(), timeout=self.settings.imap_timeout_seconds)
+            logger.info("support mailbox worker stopped")
+
+    async def aclose(self) -> None:
+        """Log out and stop the IMAP thread."""
+        self.mailbox.interrupt()
+        await self._disconnect()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+    async def wait_handled(self, count: int) -> None:
+        """Until ``count`` messages were processed since start."""
+        async with self._progress:
+            await self._progress.wait_for(lambda: self.handled >= count)
+
+    async def process_once(self) -> int:
+        """Process every message now in the folder; return how many were new."""
+        folder = self.settings.imap_folder
+        uidvalidity = await self._connect()
+        uids = await self._imap(self.mailbox.uids)
+        if not uids:
+            return 0
+        known = await self.store.inbound.outcomes(folder, uidvalidity, uids)
+        if known:  # recorded by a run that stopped before moving them
+            await self._archive([u for u, o in known.items() if o != "quarantined"], False)
+            await self._archive([u for u, o in known.items() if o == "quarantined"], True)
+        pending = [uid for uid in uids if uid not in known]
+        sizes = await self._imap(self.mailbox.sizes, pending)
+        handled = 0
+        for batch, header_only in self._batches(pending, sizes):
+            fetched = await self._imap(self.mailbox.fetch, batch, header_only=header_only)
+            done: list[int] = []
+            quarantined: list[int] = []
+            for mail in fetched:
+                outcome = await self._handle(uidvalidity, mail)
+                (quarantined if outcome == "quarantined" else done).append(mail.uid)
+            self._fault("archiving")
+            await self._archive(done, False)
+            await self._archive(quarantined, True)
+            handled += len(fetched)
+            async with self._progress:
+                self.handled += len(fetched)
+                self._progress.notify_all()
+        return handled
+
+    # --- one message -------------------------------------------------------------------------
+
+    async def _handle(self, uidvalidity: int, fetched: FetchedMail) -> str:
+        """Decide and record one message; return its outcome."""
+        now = self.clock.now()
+        raw_path = ""
+        try:
+            raw_path, digest = await self._offload(fetched, self._save_raw, uidvalidity, fetched)
+            self._fault("saved")
+            header_only = fetched.header_only or fetched.size > self.settings.mail_max_bytes
+            mail = await self._offload(
+                fetched, parse_mail, fetched.raw, size=fetched.size, header_only=header_only
+            )
+            facts, customer_id = await self._facts(mail, digest, now)
+            decision = decide(
+                mail,
+                facts,
+                faq=self.faq.match if self.faq is not None else None,
+                own_addresses=self.own_addresses,
+                auto_reply_limit=self.settings.auto_reply_limit,
+            )
+            async with self.store.db.transaction():
+                inbound_id = await self.store.inbound.record(
+                    folder=self.settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
+                    message_id=mail.message_id, sha256=digest, size=fetched.size,
+                    raw_path=raw_path, outcome=decision.outcome, now=now, detail=decision.reason,
+                )  # fmt: skip
+                if inbound_id is not None:  # else another process recorded it meanwhile
+                    await self.effects.apply(
+                        mail, decision, facts, inbound_id=inbound_id, customer_id=customer_id,
+                        now=now,
+                    )  # fmt: skip
+                self._fault("transaction")
+            self._fault("committed")
+        except (OSError, sqlite3.Error, ImapUnavailable):
+            raise  # passing trouble: the whole pass is retried
+        except Exception as exc:
+            return await self._quarantine(uidvalidity, fetched, raw_path, exc, now)
+        logger.info("mail uid %d: %s (%s)", fetched.uid, decision.outcome, decision.reason)
+        return decision.outcome
+
+    async def _facts(self, mail: ParsedMail, digest: str, now: Any) -> tuple[MailFacts, int | None]:
+        """What the store knows about this mail."""
+        duplicate = await self.store.inbound.seen_before(mail.message_id, digest) is not None
+        if duplicate:
+            return MailFacts(duplicate=True), None
+        if automatic_reason(mail, self.own_addresses):
+            for message_id in mail.bounced_message_ids:
+                sent = await self.store.outbox.by_message_id(message_id)
+                if sent is not None:
+                    return MailFacts(
+                        bounced_recipient=sent.recipient, bounced_message_id=sent.message_id
+                    ), None
+            return MailFacts(), None
+        reference = ticket_reference(mail.subject)
+        count = 0
+        if mail.reply_to:
+            since = now - timedelta(hours=24)
+            count = await self.store.inbound.count_auto_replies(mail.reply_to, since)
+        facts = MailFacts(
+            ticket_by_reference=(
+                await self.store.tickets.by_reference(reference) if reference else None
+            ),
+            ticket_by_thread=await self.store.tickets.by_message_ids(mail.references_chain),
+            auto_replies_today=count,
+        )
+        return facts, await self.store.tickets.customer_id_for_email(mail.sender)
+
+    async def _quarantine(
+        self, uidvalidity: int, fetched: FetchedMail, raw_path: str, exc: Exception, now: Any
+    ) -> str:
+        """Record a message that cannot be processed; it goes to the quarantine folder."""
+        logger.exception("mail uid %d cannot be processed: quarantined", fetched.uid)
+        if not raw_path:
+            raw_path, _ = await self._offload(fetched, self._save_raw, uidvalidity, fetched)
+        detail = f"{type(exc).__name__}"
+        async with self.store.db.transaction():
+            await self.store.inbound.record(
+                folder=self.settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
+                message_id=None, sha256=hashlib.sha256(fetched.raw).hexdigest(),
+                size=fetched.size, raw_path=raw_path, outcome="quarantined", now=now,
+                detail=detail,
+            )  # fmt: skip
+            await self.store.audit.record(
+                "mail_quarantined", now, channel="email", detail=f"uid {fetched.uid}: {detail}"
+            )
+        return "quarantined"
+
+    def _save_raw(self, uidvalidity: int, fetched: FetchedMail) -> tuple[str, str]:
+        """Keep the bytes for audit and reprocessing; return (path under data dir, sha256)."""
+        folder = _UNSAFE.sub("_", self.settings.imap_folder) or "folder"
+        relative = Path("mail") / folder / str(uidvalidity) / f"{fetched.uid}.eml"
+        target = self.settings.data_dir / relative
+        if target.parent not in self._raw_dirs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._raw_dirs.add(target.parent)
+        temporary = target.with_suffix(".tmp")
+        temporary.write_bytes(fetched.raw)
+        os.replace(temporary, target)
+        return relative.as_posix(), hashlib.sha256(fetched.raw).hexdigest()
+
+    # --- IMAP plumbing -----------------------------------------------------------------------
+
+    async def _imap(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run a blocking mailbox call on the one IMAP thread."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap")
+        call = functools.partial(function, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def _offload(
+        self, fetched: FetchedMail, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """Small mails inline; big ones in a thread so the event loop stays responsive."""
+        if len(fetched.raw) < OFF_LOOP_BYTES:
+            return function(*args, **kwargs)
+        return await asyncio.to_thread(function, *args, **kwargs)
+
+    async def _connect(self) -> int:
+        """Connect, create the folders, select IMAP_FOLDER; return its UIDVALIDITY."""
+        if self.mailbox.connected and self._uidvalidity is not None:
+            return self._uidvalidity
+        self._uidvalidity = await self._imap(self._open)
+        return self._uidvalidity
+
+    def _open(self) -> int:
+        self.mailbox.connect()
+        self.mailbox.ensure_folder(self.settings.imap_processed_folder)
+        self.mailbox.ensure_folder(self.settings.imap_quarantine_folder)
+        return self.mailbox.select(self.settings.imap_folder)
+
+    async def _disconnect(self) -> None:
+        self._uidvalidity = None
+        if self._executor is not None:
+            with contextlib.suppress(Exception):
+                await self._imap(self.mailbox.close)
+
+    async def _archive(self, uids: list[int], quarantine: bool) -> None:
+        if uids:
+            folder = (
+                self.settings.imap_quarantine_folder
+                if quarantine
+                else self.settings.imap_processed_folder
+            )
+            await self._imap(self.mailbox.archive, uids, folder)
+
+    def _batches(self, uids: list[int], sizes: dict[int, int]) -> list[tuple[list[int], bool]]:
+        """Fetch batches: whole messages by count and bytes; over-limit ones header only."""
+        batches: list[tuple[list[int], bool]] = []
+        current: list[int] = []
+        current_bytes = 0
+        too_large = []
+        for uid in uids:
+            if uid not in sizes:
+                continue  # gone since the search
+            if sizes[uid] > self.settings.mail_max_bytes:
+                too_large.append(uid)
+                continue
+            if current and (
+                len(current) >= FETCH_BATCH_COUNT or current_bytes + sizes[uid] > FETCH_BATCH_BYTES
+            ):
+                batches.append((current, False))
+                current, current_bytes = [], 0
+            current.append(uid)
+            current_bytes += sizes[uid]
+        if current:
+            batches.append((current, False))
+        batches.extend(([uid], True) for uid in too_large)
+        return batches
+
+
+__all__ = ["Decision", "MailboxWorker"]

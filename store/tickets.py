@@ -1,0 +1,213 @@
+"""Support tickets and their messages, whatever channel they came from."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from assistant.clock import iso, parse_iso
+from store.db import Database
+
+REFERENCE_PREFIX = "AC-"
+OPEN_STATUSES = ("open", "answered", "auto_answered")
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    reference: str  # AC-123456
+    channel: str  # email | telegram | console
+    contact: str  # e-mail address or chat id
+    customer_id: int | None
+    subject: str
+    language: str
+    status: str  # open | answered | auto_answered | closed
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def number(self) -> int:
+        """The six digits of the reference, as staff type them."""
+        return int(self.reference.removeprefix(REFERENCE_PREFIX))
+
+
+@dataclass(frozen=True)
+class TicketMessage:
+    id: int
+    ticket_id: int
+    direction: str  # in | out
+    author: str  # customer | assistant | staff
+    kind: str  # message | acknowledgement | faq | too_large | staff_reply
+    body: str
+    message_id: str | None
+    inbound_id: int | None
+    created_at: datetime
+
+
+class TicketRepo:
+    """Create, find and update tickets; append their messages."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        *,
+        channel: str,
+        contact: str,
+        customer_id: int | None,
+        subject: str,
+        language: str,
+        status: str,
+        now: datetime,
+    ) -> Ticket:
+        """A new ticket with a fresh, unguessable ``AC-`` reference."""
+        async with self.db.transaction():
+            while True:
+                reference = f"{REFERENCE_PREFIX}{secrets.randbelow(900_000) + 100_000}"
+                if not await self.db.fetchone(
+                    "SELECT 1 FROM tickets WHERE reference = ?", (reference,)
+                ):
+                    break
+            ticket_id = await self.db.execute(
+                "INSERT INTO tickets (reference, channel, contact, customer_id, subject, language,"
+                " status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *(reference, channel, contact, customer_id, subject, language, status),
+                    *(iso(now), iso(now)),
+                ),
+            )
+        return Ticket(
+            id=ticket_id,
+            reference=reference,
+            channel=channel,
+            contact=contact,
+            customer_id=customer_id,
+            subject=subject,
+            language=language,
+            status=status,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        """One ticket by id."""
+        row = await self.db.fetchone("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        return _ticket(row) if row else None
+
+    async def by_reference(self, reference: str) -> Ticket | None:
+        """The ticket with this ``AC-123456`` reference."""
+        row = await self.db.fetchone(
+            "SELECT * FROM tickets WHERE reference = ?", (reference.upper(),)
+        )
+        return _ticket(row) if row else None
+
+    async def by_message_ids(self, message_ids: Sequence[str]) -> Ticket | None:
+        """The most recent ticket holding a message with one of these Message-IDs."""
+        if not message_ids:
+            return None
+        marks = ",".join("?" * len(message_ids))
+        row = await self.db.fetchone(
+            "SELECT t.* FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id"
+            f" WHERE m.message_id IN ({marks}) ORDER BY m.id DESC LIMIT 1",
+            tuple(message_ids),
+        )
+        return _ticket(row) if row else None
+
+    async def set_status(self, ticket_id: int, status: str, now: datetime) -> None:
+        """Change a ticket's status."""
+        async with self.db.transaction():
+            await self.db.execute(
+                "UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?",
+                (status, iso(now), ticket_id),
+            )
+
+    async def add_message(
+        self,
+        ticket_id: int,
+        *,
+        direction: str,
+        author: str,
+        body: str,
+        now: datetime,
+        kind: str = "message",
+        message_id: str | None = None,
+        inbound_id: int | None = None,
+    ) -> int:
+        """Append one message to a ticket and touch it; return the message id."""
+        async with self.db.transaction():
+            message_row = await self.db.execute(
+                "INSERT INTO ticket_messages (ticket_id, direction, author, kind, body, message_id,"
+                " inbound_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (ticket_id, direction, author, kind, body, message_id, inbound_id, iso(now)),
+            )
+            await self.db.execute(
+                "UPDATE tickets SET updated_at = ? WHERE id = ?", (iso(now), ticket_id)
+            )
+        return message_row
+
+    async def messages(self, ticket_id: int) -> list[TicketMessage]:
+        """A ticket's messages, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM ticket_messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+        )
+        return [_message(row) for row in rows]
+
+    async def recent(self, *, open_only: bool = False, limit: int = 200) -> list[Ticket]:
+        """The most recently updated tickets, optionally only those not closed."""
+        where = "WHERE status != 'closed'" if open_only else ""
+        rows = await self.db.fetchall(
+            f"SELECT * FROM tickets {where} ORDER BY updated_at DESC, id DESC LIMIT ?", (limit,)
+        )
+        return [_ticket(row) for row in rows]
+
+    async def for_contact(self, channel: str, contact: str, limit: int = 20) -> list[Ticket]:
+        """The tickets opened from one e-mail address or chat, newest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM tickets WHERE channel = ? AND contact = ? ORDER BY id DESC LIMIT ?",
+            (channel, contact, limit),
+        )
+        return [_ticket(row) for row in rows]
+
+    async def customer_id_for_email(self, address: str) -> int | None:
+        """The customer whose account registered this e-mail address (any case), or None."""
+        if not address:
+            return None
+        row = await self.db.fetchone(
+            "SELECT customer_id FROM accounts WHERE lower(email) = lower(?)"
+            " ORDER BY status = 'active' DESC, id DESC LIMIT 1",
+            (address,),
+        )
+        return int(row[0]) if row else None
+
+
+def _ticket(row: sqlite3.Row) -> Ticket:
+    return Ticket(
+        id=row["id"],
+        reference=row["reference"],
+        channel=row["channel"],
+        contact=row["contact"],
+        customer_id=row["customer_id"],
+        subject=row["subject"],
+        language=row["language"],
+        status=row["status"],
+        created_at=parse_iso(row["created_at"]),
+        updated_at=parse_iso(row["updated_at"]),
+    )
+
+
+def _message(row: sqlite3.Row) -> TicketMessage:
+    return TicketMessage(
+        id=row["id"],
+        ticket_id=row["ticket_id"],
+        direction=row["direction"],
+        author=row["author"],
+        kind=row["kind"],
+        body=row["body"],
+        message_id=row["message_id"],
+        inbound_id=row["inbound_id"],
+        created_at=parse_iso(row["created_at"]),
+    )

@@ -1,0 +1,77 @@
+"""/comunicazioni: newest first, unread marked, opening one marks it read."""
+
+from __future__ import annotations
+
+from assistant.area import TELEGRAM_TEXT_LIMIT, telegram_length
+from assistant.clock import ManualClock
+from assistant.core import Assistant
+from store.store import Store
+from tests.fixtures.area_data import AreaData
+from tests.fixtures.dialogs import button, labels, text
+from tests.test_contracts import logged_in_chat
+
+
+async def test_newest_first_unread_marked_and_opening_marks_read(
+    assistant: Assistant, area: AreaData, store: Store, clock: ManualClock
+) -> None:
+    customer = await area.customer()
+    await store.communications.create_for(
+        [customer], subject="Nuovo IBAN", body="Dal 1° marzo cambia l'IBAN.", now=clock.now()
+    )
+    clock.advance(days=3)
+    await store.communications.create_for(
+        [customer], subject="Chiusura estiva", body="Filiale chiusa ad agosto.", now=clock.now()
+    )
+    chat = await logged_in_chat(assistant, area, customer)
+
+    out = await chat.say("/comunicazioni")
+    shown = text(out)
+    assert "2 da leggere" in shown
+    assert shown.index("Chiusura estiva") < shown.index("Nuovo IBAN")
+    assert shown.count("🔵 NUOVA") == 2
+
+    out = await chat.press(button(out, "Nuovo IBAN"))
+    assert "Dal 1° marzo cambia l'IBAN." in text(out)
+
+    shown = text(await chat.say("/comunicazioni"))
+    assert "1 da leggere" in shown and shown.count("🔵 NUOVA") == 1
+    assert "▫️ 15/01/2026 · Nuovo IBAN" in shown
+
+
+async def test_a_long_communication_arrives_in_several_messages(
+    assistant: Assistant, area: AreaData, store: Store, clock: ManualClock
+) -> None:
+    customer = await area.customer()
+    body = "\n".join(f"Paragrafo {n}: " + "testo " * 60 for n in range(40))
+    await store.communications.create_for([customer], subject="Condizioni", body=body, now=clock.now())
+    (item,) = await store.communications.for_customer(customer)
+    chat = await logged_in_chat(assistant, area, customer)
+
+    out = await chat.press(f"com:o:{item.id}")
+
+    assert len(out.replies) > 1
+    assert all(telegram_length(r.text) <= TELEGRAM_TEXT_LIMIT for r in out.replies)
+    assert "Paragrafo 0:" in out.replies[0].text and "Paragrafo 39:" in out.replies[-1].text
+    assert labels(out) == ["↩️ Elenco comunicazioni"]
+
+
+async def test_another_customers_communication_is_refused(
+    assistant: Assistant, area: AreaData, store: Store, clock: ManualClock
+) -> None:
+    customer = await area.customer()
+    stranger = await area.customer("Altro")
+    await store.communications.create_for([stranger], subject="Riservata", body="Segreto",
+                                          now=clock.now())
+    (theirs,) = await store.communications.for_customer(stranger)
+    chat = await logged_in_chat(assistant, area, customer)
+
+    out = await chat.press(f"com:o:{theirs.id}")
+
+    assert "Segreto" not in text(out) and "non è disponibile" in text(out)
+    assert (await store.communications.get(theirs.id)).unread  # type: ignore[union-attr]
+    assert len(await store.audit.list("forged_button")) == 1
+
+
+async def test_no_communications_yet(assistant: Assistant, area: AreaData) -> None:
+    chat = await logged_in_chat(assistant, area, await area.customer())
+    assert "non hai comunicazioni" in text(await chat.say("/messages"))

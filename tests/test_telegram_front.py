@@ -1,0 +1,89 @@
+"""The Telegram adapter on its own: documents, file_id reuse, Forbidden, the error handler."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import DeliveryError, PermanentDeliveryError
+from assistant.messages import Attachment, Button, Reply
+from assistant.registry import REGISTRY
+from bot.telegram_render import TelegramNotifier, split_text
+from tests.fixtures.telegram import TelegramHarness
+
+
+def notifier(telegram: TelegramHarness) -> TelegramNotifier:
+    assert telegram.assistant is not None and telegram.assistant.notifier is not None
+    return telegram.assistant.notifier
+
+
+async def test_notifier_sends_buttons_and_maps_forbidden(telegram: TelegramHarness) -> None:
+    reply = Reply("Nuova fattura", ((Button("Scarica", "doc:1"),),))
+    message_id = await notifier(telegram).send("77", reply)
+    (call,) = telegram.api.sent("77")
+    assert message_id == call.result["message_id"]
+    assert call.text == "Nuova fattura" and call.buttons == [("Scarica", "doc:1")]
+    telegram.api.forbid(77)
+    with pytest.raises(PermanentDeliveryError):
+        await notifier(telegram).send_text("77", "ancora")
+
+
+async def test_documents_upload_then_reuse_the_file_id(
+    telegram: TelegramHarness, tmp_path: Path
+) -> None:
+    remembered: list[tuple[int | None, str]] = []
+
+    async def remember(attachment: Attachment, file_id: str) -> None:
+        remembered.append((attachment.document_id, file_id))
+
+    REGISTRY.document_sent(remember)
+    try:
+        pdf = tmp_path / "f.pdf"
+        pdf.write_bytes(b"%PDF-1.4 test bytes")
+        attachment = Attachment("2024-000123.pdf", path=pdf, caption="Fattura", document_id=9)
+        await notifier(telegram).send("5", Reply("", document=attachment))
+        assert remembered and remembered[0][0] == 9
+        file_id = remembered[0][1]
+        assert telegram.api.files[file_id] == pdf.read_bytes()
+        by_id = Attachment("2024-000123.pdf", path=pdf, document_id=9, file_id=file_id)
+        await notifier(telegram).send("5", Reply("", document=by_id))
+        assert len(telegram.api.files) == 1  # no second upload
+        stale = Attachment("2024-000123.pdf", path=pdf, document_id=9, file_id="gone")
+        await notifier(telegram).send("5", Reply("", document=stale))
+        assert len(telegram.api.files) == 2  # refused id → uploaded again
+        docs = [c for c in telegram.api.calls if c.method == "sendDocument"]
+        assert [c.params.get("document_filename") for c in docs] == [
+            "2024-000123.pdf",
+            None,
+            None,
+            "2024-000123.pdf",
+        ]
+    finally:
+        REGISTRY.document_sent_hooks.remove(remember)
+
+
+async def test_a_failed_answer_is_logged_and_the_bot_goes_on(
+    telegram: TelegramHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    telegram.api.forbid(13)
+    await telegram.send(13, "/start")
+    # the error handler logs, then tries to tell the customer (refused again)
+    await telegram.api.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == "13", 2)
+    assert any("telegram update failed: Forbidden" in r.getMessage() for r in caplog.records)
+    assert "Benvenuto" in (await telegram.send(14, "/start")).text
+
+
+async def test_long_texts_are_split_at_line_ends() -> None:
+    text = "\n".join(f"riga {n:04d} " + "x" * 40 for n in range(200))
+    pieces = split_text(text)
+    assert all(len(p) <= 4096 for p in pieces) and "\n".join(pieces) == text
+
+
+async def test_delivery_errors_other_than_forbidden_are_temporary(
+    telegram: TelegramHarness,
+) -> None:
+    attachment = Attachment("x.pdf", file_id="unknown")  # no path to fall back on
+    with pytest.raises(DeliveryError) as raised:
+        await notifier(telegram).send("5", Reply("", document=attachment))
+    assert not isinstance(raised.value, PermanentDeliveryError)
