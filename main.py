@@ -52,16 +52,95 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """The service: every worker in one event loop until Ctrl-C or SIGTERM."""
-    from assistant.service import serve
-
-    return await serve(settings, console=args.console)
+    return await serve(settings, console=args.console or not settings.telegram_bot_token)
 
 
 async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
-    """The console chat alone (e-mails still go to the outbox)."""
-    from assistant.service import serve
+    """The console chat alone (e-mails still go out through the outbox)."""
+    return await serve(settings, console=True, mailbox=False)
 
-    return await serve(settings, console=True, telegram=False, mailbox=False)
+
+async def serve(settings: Settings, *, console: bool, mailbox: bool = True) -> int:
+    """Build every component over one store and run them together until cancelled."""
+    from assistant.clock import SystemClock
+    from assistant.core import Assistant
+    from assistant.demo import make_demo
+    from assistant.faq import FaqMatcher
+    from assistant.notices import NoticeFanout
+    from assistant.texts import Texts
+    from assistant.tickets import TicketService
+    from bot.console import ConsoleFrontEnd
+    from bot.telegram_app import TelegramFrontEnd
+    from mailbox.outgoing import OutboxSender
+    from mailbox.worker import MailboxWorker
+    from store.store import Store
+
+    if not settings.db_path.exists():
+        print(f"First start: creating the demo database {settings.db_path} ...")
+        await make_demo(settings, customers=20, seed=2008)
+    clock = SystemClock()
+    store = await Store.open(settings.db_path, message_id_domain=_mail_domain(settings))
+    texts = Texts(settings.templates_dir)
+    faq = await asyncio.to_thread(FaqMatcher.load, settings.data_dir / "cache")
+    sender = OutboxSender(store, settings, clock)
+    assistant = Assistant(
+        store=store, texts=texts, settings=settings, clock=clock, faq=faq, mail_queued=sender.wake
+    )
+    front: ConsoleFrontEnd | TelegramFrontEnd
+    if console:
+        front = ConsoleFrontEnd(assistant)
+    else:
+        front = TelegramFrontEnd(assistant, settings)
+        assistant.notifier = front.notifier()
+    tickets = TicketService(store, texts, settings, notifier=assistant.notifier)
+    notices = NoticeFanout(
+        store, texts, settings, clock, assistant.notifier, on_mail_queued=sender.wake
+    )
+    workers: dict[str, Awaitable[None]] = {
+        "outgoing mail": sender.run(),
+        "notices": notices.run(),
+    }
+    if mailbox and settings.imap_host:
+        from assistant.faq import faq_answer
+
+        workers["support mailbox"] = MailboxWorker(
+            settings,
+            store,
+            texts,
+            faq=faq,
+            faq_answer=lambda faq_id, lang: faq_answer(texts, settings, faq_id, lang),
+            tickets=tickets,
+            clock=clock,
+        ).run()
+    where = "Telegram" if not console else "console"
+    mail = (
+        f"SMTP {settings.smtp_host}" if settings.smtp_host else f"files in {settings.outbox_dir}/"
+    )
+    logger.info(
+        "serving: chat on %s; outgoing e-mails: %s; workers: %s", where, mail, ", ".join(workers)
+    )
+    if console:
+        print(f"E-mails are written to {settings.outbox_dir.resolve()}/ (one .eml file each).")
+    tasks = [asyncio.create_task(w, name=name) for name, w in workers.items()]
+    front_task = asyncio.create_task(front.run(), name="chat")
+    try:
+        done, _ = await asyncio.wait([front_task, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task.exception() is not None:
+                logger.error("%s stopped: %r", task.get_name(), task.exception())
+                return 1
+        return 0
+    finally:
+        for task in [front_task, *tasks]:
+            task.cancel()
+        await asyncio.gather(front_task, *tasks, return_exceptions=True)
+        await sender.send_due()
+        await store.close()
+
+
+def _mail_domain(settings: Settings) -> str:
+    """The domain of MAIL_FROM, for our Message-IDs."""
+    return settings.mail_from_address.rpartition("@")[2] or "localhost"
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:

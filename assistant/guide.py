@@ -30,7 +30,10 @@ logger = logging.getLogger(__name__)
 
 SECTIONS = ("cover", "commands", "rules", "contacts")
 FILE_NAMES = {"it": "guida-operativa.pdf", "en": "operating-guide.pdf"}
-_FOOTERS = {"it": "Area Clienti - Guida operativa - pagina", "en": "Customer Area - Operating guide - page"}
+_FOOTERS = {
+    "it": "Area Clienti - Guida operativa - pagina",
+    "en": "Customer Area - Operating guide - page",
+}
 _TRANSLITERATIONS = str.maketrans(
     {
         "€": "EUR",

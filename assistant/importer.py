@@ -26,6 +26,7 @@ from assistant.publishing import PdfShelf, check_pdf, pdf_relpath
 from assistant.rowstream import ImportReport, Parsed, RowStream
 from assistant.settings import Settings
 from store import bulk
+from store.bulk import Upsert
 from store.store import Store
 
 logger = logging.getLogger(__name__)
@@ -49,21 +50,20 @@ async def import_file(
 ) -> ImportReport:
     """Apply a customers, contracts or documents (metadata only: no PDF) file to the store."""
     when = iso(now)
-    db = store.db
     stream: RowStream
     if what == "customers":
-        stream = RowStream(path, bankfiles.CUSTOMER_COLUMNS, bankfiles.parse_customer, "customers")
+        stream = RowStream(path, bankfiles.CUSTOMER_COLUMNS, bankfiles.parse_customer, what)
 
-        async def write(batch: Batch) -> None:
-            rows = [(r.code, r.kind, r.name, r.fiscal_code, when) for _, r in batch]
-            stream.report.changed += await db.run(bulk.upsert_customers, rows)
+        async def prepare(batch: Batch) -> Upsert:
+            rows: list[Any] = [(r.code, r.kind, r.name, r.fiscal_code, when) for _, r in batch]
+            return Upsert("customers", rows)
 
     elif what == "contracts":
-        stream = RowStream(path, bankfiles.CONTRACT_COLUMNS, bankfiles.parse_contract, "contracts")
+        stream = RowStream(path, bankfiles.CONTRACT_COLUMNS, bankfiles.parse_contract, what)
         customers = _References(store, stream)
 
-        async def write(batch: Batch) -> None:
-            rows = [
+        async def prepare(batch: Batch) -> Upsert:
+            rows: list[Any] = [
                 (
                     r.contract_number,
                     r.module_number,
@@ -77,22 +77,22 @@ async def import_file(
                 )
                 for customer_id, _, r in await customers.with_customer_ids(batch)
             ]
-            stream.report.changed += await db.run(bulk.upsert_contracts, rows)
+            return Upsert("contracts", rows)
 
     elif what == "documents":
-        stream = RowStream(path, bankfiles.MANIFEST_COLUMNS, _parse_metadata, "documents")
+        stream = RowStream(path, bankfiles.MANIFEST_COLUMNS, _parse_metadata, what)
         contracts = _References(store, stream)
 
-        async def write(batch: Batch) -> None:
+        async def prepare(batch: Batch) -> Upsert:
             rows: list[Any] = [
                 (r.number, contract_id, r.kind, r.issue_date, r.amount_cents, None, None, when)
                 for contract_id, _, r in await contracts.with_contract_ids(batch)
             ]
-            stream.report.changed += await db.run(bulk.upsert_documents, rows)
+            return Upsert("documents", rows)
 
     else:
         raise ValueError(f"unknown bank file {what!r}")
-    await stream.apply(db, write, skip_invalid=skip_invalid, progress=progress)
+    await stream.apply(store.db, prepare, skip_invalid=skip_invalid, progress=progress)
     return stream.report
 
 
@@ -117,7 +117,7 @@ async def publish_file(
     shelf = PdfShelf(data_dir)
     folder = manifest.parent
 
-    async def write(batch: Batch) -> None:
+    async def prepare(batch: Batch) -> Upsert:
         checked = []
         for contract_id, line, row in await contracts.with_contract_ids(batch):
             try:
@@ -133,26 +133,17 @@ async def publish_file(
             else:
                 relpath = pdf_relpath(row.number, row.issue_date, sha)
                 shelf.place(folder / row.file, relpath)
-            rows.append(
-                (
-                    row.number,
-                    contract_id,
-                    row.kind,
-                    row.issue_date,
-                    row.amount_cents,
-                    relpath,
-                    sha,
-                    when,
-                )
-            )
-        stream.report.changed += await store.db.run(bulk.upsert_documents, rows)
-        if notify:
-            numbers = [row[0] for row in rows]
-            stream.report.notices += await store.db.run(bulk.queue_notices, numbers, when, when)
+            metadata = (row.number, contract_id, row.kind, row.issue_date, row.amount_cents)
+            rows.append((*metadata, relpath, sha, when))
+        return Upsert("documents", rows, published_at=when, notify=notify)
 
     try:
         await stream.apply(
-            store.db, write, skip_invalid=skip_invalid, progress=progress, batch=PUBLISH_BATCH_ROWS
+            store.db,
+            prepare,
+            skip_invalid=skip_invalid,
+            progress=progress,
+            batch=PUBLISH_BATCH_ROWS,
         )
     finally:
         stream.report.pdfs_stored = len(shelf.created) if stream.report.written else 0

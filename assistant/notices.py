@@ -140,7 +140,6 @@ class NoticeFanout:
                         recipient, notice, communications[notice.communication_id], mails, messages
                     )
         now = self.clock.now()
-        telegram = messages if self.telegram is not None else []
         async with self.store.db.transaction():
             for mail in mails:
                 await self.store.outbox.enqueue(
@@ -152,8 +151,8 @@ class NoticeFanout:
                     dedup_key=mail.dedup_key,
                     now=now,
                 )
-            if telegram:
-                await self.store.notices.enqueue_telegram(telegram, now)
+            if messages:
+                await self.store.notices.enqueue_telegram(messages, now)
             settled = await self.store.notices.mark_processed([n.id for n in notices], now)
             if settled != len(notices):
                 raise FanoutConflict
@@ -162,13 +161,17 @@ class NoticeFanout:
             len(notices),
             len(customer_ids),
             len(mails),
-            len(telegram),
+            len(messages),
         )
         if mails and self.on_mail_queued is not None:
             self.on_mail_queued()
-        if telegram and self.telegram is not None:
+        if messages and self.telegram is not None:
             self.telegram.wake()
         return len(notices)
+
+    def _chats(self, recipient: NoticeRecipient) -> tuple[str, ...]:
+        """The chats to notify: none when this process has no Telegram."""
+        return recipient.chat_ids if self.telegram is not None else ()
 
     def _language(self, recipient: NoticeRecipient) -> str:
         return recipient.language or self.settings.default_language
@@ -205,7 +208,8 @@ class NoticeFanout:
                 html=self.texts.render_html(lang, "notices/documents_email", **context),
             )
         )
-        if not recipient.chat_ids:
+        chat_ids = self._chats(recipient)
+        if not chat_ids:
             return
         shown = listed[:MAX_LISTED_DOCUMENTS]
         body = self.texts.render(
@@ -222,7 +226,7 @@ class NoticeFanout:
             )
             for d in shown
         )
-        for chat_id in recipient.chat_ids:
+        for chat_id in chat_ids:
             messages.append(
                 NewTelegramNotice(
                     f"{key}:telegram:{chat_id}", chat_id, recipient.customer_id, body, buttons
@@ -255,13 +259,16 @@ class NoticeFanout:
                 html=None,
             )
         )
+        chat_ids = self._chats(recipient)
+        if not chat_ids:
+            return
         subject = communication.subject
         if len(subject) > MAX_SUBJECT_IN_CHAT:
             subject = subject[: MAX_SUBJECT_IN_CHAT - 1] + "…"
         body = self.texts.render(lang, "notices/communication_telegram", subject=subject)
         label = self.texts.render(lang, "notices/communication_button")
         buttons = ((label, COMMUNICATION_BUTTON.format(communication.id)),)
-        for chat_id in recipient.chat_ids:
+        for chat_id in chat_ids:
             messages.append(
                 NewTelegramNotice(
                     f"{key}:telegram:{chat_id}", chat_id, recipient.customer_id, body, buttons

@@ -8,11 +8,15 @@ was bad (unless ``skip_invalid``). The keys seen are kept, one per row, to find 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
+import gc
 import logging
+import sqlite3
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -27,6 +31,8 @@ BATCH_ROWS = 20_000
 PROGRESS_EVERY_SECONDS = 0.25
 
 Parsed = tuple[int, Any]  # (line number, parsed row)
+Job = Callable[[sqlite3.Connection], bulk.Written]  # writes one batch on SQLite's thread
+Prepare = Callable[[list[Parsed]], Awaitable[Job | None]]
 
 
 class BadLine(NamedTuple):
@@ -101,7 +107,7 @@ class RowStream:
     async def apply(
         self,
         db: Database,
-        write: Callable[[list[Parsed]], Awaitable[None]],
+        prepare: Prepare,
         *,
         skip_invalid: bool,
         progress: bool = False,
@@ -113,12 +119,15 @@ class RowStream:
         except OSError as exc:
             self.report.unusable = f"cannot read the file: {exc.strerror or exc}"
             return
-        with handle:
+        with handle, _no_cyclic_gc():
             reader = csv.reader(handle)
-            header = next(reader, None)
-            expected = ",".join(self.columns)
+            try:
+                header = next(reader, None)
+            except csv.Error as exc:
+                header, self.report.unusable = None, f"unreadable header: {exc}"
             if header is None or [h.strip().lower() for h in header] != list(self.columns):
                 found = "nothing" if header is None else ",".join(header)[:200]
+                expected = ",".join(self.columns)
                 self.report.unusable = f"expected the columns {expected}, found {found}"
                 return
             self.previous_line = reader.line_num
@@ -126,10 +135,7 @@ class RowStream:
             try:
                 async with bulk.bulk_session(db), db.transaction():
                     before = await db.run(bulk.max_id, self.report.table)
-                    while (parsed := self._parse_batch(reader, batch)) is not None:
-                        if parsed:
-                            await write(parsed)
-                        meter.show(self.report.rows)
+                    await self._pipeline(db, reader, prepare, batch, meter)
                     if self.report.bad and not skip_invalid:
                         raise Rollback
                     self.report.new = await db.run(bulk.count_after, self.report.table, before)
@@ -139,6 +145,32 @@ class RowStream:
             finally:
                 meter.done()
         self.report.bad.sort()
+
+    async def _pipeline(
+        self, db: Database, reader: Any, prepare: Prepare, size: int, meter: _Progress
+    ) -> None:
+        """Check batch k+1 in this thread while SQLite writes batch k in its own."""
+        writing: asyncio.Future[bulk.Written] | None = None
+        try:
+            while (parsed := self._parse_batch(reader, size)) is not None:
+                job = await prepare(parsed) if parsed else None
+                if writing is not None:
+                    self._count(await writing)
+                    writing = None
+                if job is not None:
+                    writing = asyncio.ensure_future(db.run(job))
+                    await asyncio.sleep(0)  # hand the batch to SQLite's thread now
+                meter.show(self.report.rows)
+            if writing is not None:
+                self._count(await writing)
+                writing = None
+        finally:
+            if writing is not None:  # failing or cancelled: the batch in flight ends first
+                await asyncio.wait([writing])
+
+    def _count(self, written: bulk.Written) -> None:
+        self.report.changed += written.changed
+        self.report.notices += written.notices
 
     def _parse_batch(self, reader: Any, size: int) -> list[Parsed] | None:
         """Up to ``size`` good rows (possibly none) of the next ``size`` rows; None at the end.
@@ -179,6 +211,19 @@ class RowStream:
         self.previous_line = previous
         self.report.rows += count
         return parsed if count or not self.exhausted else None
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: an import allocates millions of small tuples that
+    cannot form cycles, and the collector would rescan them over and over."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _default_key(table: str) -> Callable[[Any], Any]:

@@ -12,9 +12,9 @@ their chats receive two messages each (the per-chat limit is exercised).
 
 It prints:
 - the fan-out: notices settled per second, e-mails and chat messages queued;
-- e-mail delivery (alone, then the Telegram sending): OutboxSender e-mails/s, a bare aiosmtplib loop sending the same (pre-built)
-  messages over one connection, and the ratio (target >= 0.8); also end to end (fan-out +
-  delivery) against the bare loop;
+- e-mail delivery (alone; the Telegram sending comes after it): OutboxSender e-mails/s, a bare
+  aiosmtplib loop sending the same (pre-built) messages over one connection, and the ratio
+  (target >= 0.8); also end to end (fan-out + delivery) against the bare loop;
 - Telegram: messages/s overall, the most messages seen by the server in any 1-second window
   (limit ~30), the smallest gap between two messages to one chat (limit 1 s);
 - sent vs expected counts (e-mails by distinct recipient, chat messages), which must be equal.
@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import multiprocessing.synchronize
@@ -209,7 +210,7 @@ def telegram_figures(calls: list[Any]) -> tuple[int, float, int, float]:
     per_chat: dict[str | None, list[float]] = defaultdict(list)
     for call in sends:
         per_chat[call.chat_id].append(call.at)
-    gaps = [b - a for times in per_chat.values() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for times in per_chat.values() for a, b in itertools.pairwise(times)]
     span = sends[-1].at - sends[0].at
     rate = (len(sends) - 1) / span if span > 0 else float(len(sends))
     return len(sends), rate, busiest, min(gaps, default=float("inf"))
@@ -253,8 +254,10 @@ async def main(args: argparse.Namespace) -> int:
     try:
         started = time.perf_counter()
         await build_data(store, folder, args, now)
-        print(f"data: {args.customers:,} customers with active accounts, {args.chats:,} linked "
-              f"chats ({time.perf_counter() - started:.1f} s)")
+        print(
+            f"data: {args.customers:,} customers with active accounts, {args.chats:,} linked "
+            f"chats ({time.perf_counter() - started:.1f} s)"
+        )
         seconds = await publish(store, folder, settings.data_dir, now)
         print(f"publish: {args.documents:,} documents at once, {seconds:.1f} s")
         await store.communications.create_for(
@@ -270,8 +273,10 @@ async def main(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         notices = await fanout.process_pending()
         fanout_seconds = time.perf_counter() - started
-        print(f"fan-out: {notices:,} notices in {fanout_seconds:.1f} s "
-              f"({notices / fanout_seconds:,.0f}/s)")
+        print(
+            f"fan-out: {notices:,} notices in {fanout_seconds:.1f} s "
+            f"({notices / fanout_seconds:,.0f}/s)"
+        )
 
         sender_task = asyncio.create_task(sender.run())
         mail_seconds = await smtp.wait_for(expected_mails, timeout=900)
@@ -291,25 +296,34 @@ async def main(args: argparse.Namespace) -> int:
         bare_seconds = await bare_smtp_loop(messages, settings.mail_from_address, smtp.port)
         bare_rate = len(messages) / bare_seconds
         mail_rate = sent_mails / mail_seconds
-        print(f"e-mail: OutboxSender {mail_rate:,.0f}/s ({sent_mails:,} in {mail_seconds:.1f} s),"
-              f" bare aiosmtplib loop {bare_rate:,.0f}/s, ratio {mail_rate / bare_rate:.2f}"
-              f" (target >= {TARGET_RATIO})")
+        print(
+            f"e-mail: OutboxSender {mail_rate:,.0f}/s ({sent_mails:,} in {mail_seconds:.1f} s),"
+            f" bare aiosmtplib loop {bare_rate:,.0f}/s, ratio {mail_rate / bare_rate:.2f}"
+            f" (target >= {TARGET_RATIO})"
+        )
         end_to_end = sent_mails / (fanout_seconds + mail_seconds)
-        print(f"e-mail end to end (fan-out + delivery): {end_to_end:,.0f}/s, "
-              f"ratio {end_to_end / bare_rate:.2f}")
+        print(
+            f"e-mail end to end (fan-out + delivery): {end_to_end:,.0f}/s, "
+            f"ratio {end_to_end / bare_rate:.2f}"
+        )
 
         count, rate, busiest, gap = telegram_figures(api.calls)
-        print(f"telegram: {count:,} messages in {telegram_seconds:.1f} s at {rate:.1f}/s, busiest 1-s window {busiest}"
-              f" (limit ~{TELEGRAM_LIMIT_PER_S}), smallest gap in one chat {gap:.2f} s"
-              " (limit 1 s)")
+        print(
+            f"telegram: {count:,} messages in {telegram_seconds:.1f} s at {rate:.1f}/s,"
+            f" busiest 1-s window {busiest}"
+            f" (limit ~{TELEGRAM_LIMIT_PER_S}), smallest gap in one chat {gap:.2f} s"
+            " (limit 1 s)"
+        )
         ok = (
             sent_mails == expected_mails
             and distinct == args.customers
             and count == expected_chat_messages
         )
-        print(f"sent vs expected: e-mails {sent_mails:,}/{expected_mails:,} to {distinct:,}"
-              f" distinct customers, chat messages {count:,}/{expected_chat_messages:,}"
-              f" -> {'EQUAL' if ok else 'MISMATCH'}")
+        print(
+            f"sent vs expected: e-mails {sent_mails:,}/{expected_mails:,} to {distinct:,}"
+            f" distinct customers, chat messages {count:,}/{expected_chat_messages:,}"
+            f" -> {'EQUAL' if ok else 'MISMATCH'}"
+        )
         within = busiest <= TELEGRAM_LIMIT_PER_S and gap >= 1.0
         return 0 if ok and within else 1
     finally:

@@ -23,9 +23,8 @@ import os
 import random
 import re
 import sqlite3
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
 
@@ -33,6 +32,7 @@ from assistant.clock import Clock, SystemClock
 from assistant.settings import Settings
 from assistant.texts import Texts
 from assistant.tickets import TicketService, ticket_reference
+from mailbox.connection import MailboxConnection, fetch_plan
 from mailbox.decide import Decision, FaqMatchLike, MailFacts, automatic_reason, decide
 from mailbox.effects import MailEffects
 from mailbox.imap import FetchedMail, ImapMailbox, ImapUnavailable
@@ -41,8 +41,6 @@ from store.store import Store
 
 logger = logging.getLogger(__name__)
 
-FETCH_BATCH_COUNT = 100
-FETCH_BATCH_BYTES = 16 * 1024 * 1024
 OFF_LOOP_BYTES = 512 * 1024  # bigger mails are hashed, written and parsed in a thread
 RECONNECT_FIRST = 1.0
 RECONNECT_MAX = 60.0
@@ -89,11 +87,11 @@ class MailboxWorker:
         self.tickets = tickets or TicketService(store, texts, settings)
         self.clock = clock or SystemClock()
         self.effects = MailEffects(store, self.tickets, settings, self.faq_answer)
-        self.mailbox = mailbox or ImapMailbox.from_settings(settings)
+        self.connection = MailboxConnection(
+            mailbox or ImapMailbox.from_settings(settings), settings
+        )
         self._fault = fault or (lambda point: None)
         self._reconnect_first, self._reconnect_max = reconnect_delays
-        self._executor: ThreadPoolExecutor | None = None
-        self._uidvalidity: int | None = None
         self._raw_dirs: set[Path] = set()
         self._progress = asyncio.Condition()
         self.handled = 0  # messages processed since start (tests await it)
@@ -130,15 +128,15 @@ class MailboxWorker:
                 try:
                     await self.process_once()
                     delay = self._reconnect_first
-                    news = await self._imap(self.mailbox.wait, self.settings.imap_poll_seconds)
-                    if not news and "IDLE" not in self.mailbox.capabilities:
+                    news = await self.connection.wait(self.settings.imap_poll_seconds)
+                    if not news and not self.connection.has_idle:
                         await asyncio.sleep(self.settings.imap_poll_seconds)
                     continue
                 except ImapUnavailable as exc:
                     logger.warning("IMAP unavailable (%s); retrying in %.1f s", exc, delay)
                 except (OSError, sqlite3.Error) as exc:
                     logger.error("mailbox pass failed (%s); retrying in %.1f s", exc, delay)
-                await self._disconnect()
+                await self.connection.disconnect()
                 await asyncio.sleep(delay * random.uniform(0.8, 1.2))
                 delay = min(delay * 2, self._reconnect_max)
         finally:
@@ -148,11 +146,11 @@ class MailboxWorker:
 
     async def aclose(self) -> None:
         """Log out and stop the IMAP thread."""
-        self.mailbox.interrupt()
-        await self._disconnect()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False)
-            self._executor = None
+        await self.connection.aclose()
+
+    @property
+    def _processed(self) -> str:
+        return self.settings.imap_processed_folder
 
     async def wait_handled(self, count: int) -> None:
         """Until ``count`` messages were processed since start."""
@@ -161,28 +159,29 @@ class MailboxWorker:
 
     async def process_once(self) -> int:
         """Process every message now in the folder; return how many were new."""
-        folder = self.settings.imap_folder
-        uidvalidity = await self._connect()
-        uids = await self._imap(self.mailbox.uids)
+        settings, connection = self.settings, self.connection
+        uidvalidity = await connection.open()
+        uids = await connection.uids()
         if not uids:
             return 0
-        known = await self.store.inbound.outcomes(folder, uidvalidity, uids)
+        known = await self.store.inbound.outcomes(settings.imap_folder, uidvalidity, uids)
         if known:  # recorded by a run that stopped before moving them
-            await self._archive([u for u, o in known.items() if o != "quarantined"], False)
-            await self._archive([u for u, o in known.items() if o == "quarantined"], True)
+            quarantined = [uid for uid, outcome in known.items() if outcome == "quarantined"]
+            await connection.archive(sorted(set(known) - set(quarantined)), self._processed)
+            await connection.archive(quarantined, settings.imap_quarantine_folder)
         pending = [uid for uid in uids if uid not in known]
-        sizes = await self._imap(self.mailbox.sizes, pending)
+        sizes = await connection.sizes(pending)
         handled = 0
-        for batch, header_only in self._batches(pending, sizes):
-            fetched = await self._imap(self.mailbox.fetch, batch, header_only=header_only)
+        for batch, header_only in fetch_plan(pending, sizes, settings.mail_max_bytes):
+            fetched = await connection.fetch(batch, header_only=header_only)
             done: list[int] = []
-            quarantined: list[int] = []
+            quarantined = []
             for mail in fetched:
                 outcome = await self._handle(uidvalidity, mail)
                 (quarantined if outcome == "quarantined" else done).append(mail.uid)
             self._fault("archiving")
-            await self._archive(done, False)
-            await self._archive(quarantined, True)
+            await connection.archive(done, self._processed)
+            await connection.archive(quarantined, settings.imap_quarantine_folder)
             handled += len(fetched)
             async with self._progress:
                 self.handled += len(fetched)
@@ -210,18 +209,11 @@ class MailboxWorker:
                 own_addresses=self.own_addresses,
                 auto_reply_limit=self.settings.auto_reply_limit,
             )
-            async with self.store.db.transaction():
-                inbound_id = await self.store.inbound.record(
-                    folder=self.settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
-                    message_id=mail.message_id, sha256=digest, size=fetched.size,
-                    raw_path=raw_path, outcome=decision.outcome, now=now, detail=decision.reason,
-                )  # fmt: skip
-                if inbound_id is not None:  # else another process recorded it meanwhile
-                    await self.effects.apply(
-                        mail, decision, facts, inbound_id=inbound_id, customer_id=customer_id,
-                        now=now,
-                    )  # fmt: skip
-                self._fault("transaction")
+            await _despite_cancellation(
+                self._record(
+                    uidvalidity, fetched, mail, decision, facts, customer_id, raw_path, digest, now
+                )
+            )
             self._fault("committed")
         except (OSError, sqlite3.Error, ImapUnavailable):
             raise  # passing trouble: the whole pass is retried
@@ -230,12 +222,39 @@ class MailboxWorker:
         logger.info("mail uid %d: %s (%s)", fetched.uid, decision.outcome, decision.reason)
         return decision.outcome
 
-    async def _facts(self, mail: ParsedMail, digest: str, now: Any) -> tuple[MailFacts, int | None]:
-        """What the store knows about this mail."""
-        duplicate = await self.store.inbound.seen_before(mail.message_id, digest) is not None
-        if duplicate:
-            return MailFacts(duplicate=True), None
+    async def _record(
+        self,
+        uidvalidity: int,
+        fetched: FetchedMail,
+        mail: ParsedMail,
+        decision: Decision,
+        facts: MailFacts,
+        customer_id: int | None,
+        raw_path: str,
+        digest: str,
+        now: datetime,
+    ) -> None:
+        """The one transaction: the mail's identity and everything it causes."""
+        async with self.store.db.transaction():
+            inbound_id = await self.store.inbound.record(
+                folder=self.settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
+                message_id=mail.message_id, sha256=digest, size=fetched.size,
+                raw_path=raw_path, outcome=decision.outcome, now=now, detail=decision.reason,
+            )  # fmt: skip
+            if inbound_id is not None:  # else another process recorded it meanwhile
+                await self.effects.apply(
+                    mail, decision, facts, inbound_id=inbound_id, customer_id=customer_id,
+                    now=now,
+                )  # fmt: skip
+            self._fault("transaction")
+
+    async def _facts(
+        self, mail: ParsedMail, digest: str, now: datetime
+    ) -> tuple[MailFacts, int | None]:
+        """What the store knows about this mail (one round trip for a customer's mail)."""
         if automatic_reason(mail, self.own_addresses):
+            if await self.store.inbound.seen_before(mail.message_id, digest):
+                return MailFacts(duplicate=True), None
             for message_id in mail.bounced_message_ids:
                 sent = await self.store.outbox.by_message_id(message_id)
                 if sent is not None:
@@ -243,28 +262,39 @@ class MailboxWorker:
                         bounced_recipient=sent.recipient, bounced_message_id=sent.message_id
                     ), None
             return MailFacts(), None
-        reference = ticket_reference(mail.subject)
-        count = 0
-        if mail.reply_to:
-            since = now - timedelta(hours=24)
-            count = await self.store.inbound.count_auto_replies(mail.reply_to, since)
-        facts = MailFacts(
-            ticket_by_reference=(
-                await self.store.tickets.by_reference(reference) if reference else None
-            ),
-            ticket_by_thread=await self.store.tickets.by_message_ids(mail.references_chain),
-            auto_replies_today=count,
+        found = await self.store.inbound.lookup(
+            message_id=mail.message_id,
+            sha256=digest,
+            reference=ticket_reference(mail.subject),
+            thread_ids=mail.references_chain,
+            reply_to=mail.reply_to,
+            sender=mail.sender,
+            since=now - timedelta(hours=24),
         )
-        return facts, await self.store.tickets.customer_id_for_email(mail.sender)
+        facts = MailFacts(
+            duplicate=found.seen_before,
+            ticket_by_reference=found.ticket_by_reference,
+            ticket_by_thread=found.ticket_by_thread,
+            auto_replies_today=found.auto_replies_since,
+        )
+        return facts, found.customer_id
 
     async def _quarantine(
-        self, uidvalidity: int, fetched: FetchedMail, raw_path: str, exc: Exception, now: Any
+        self, uidvalidity: int, fetched: FetchedMail, raw_path: str, exc: Exception, now: datetime
     ) -> str:
         """Record a message that cannot be processed; it goes to the quarantine folder."""
         logger.exception("mail uid %d cannot be processed: quarantined", fetched.uid)
         if not raw_path:
             raw_path, _ = await self._offload(fetched, self._save_raw, uidvalidity, fetched)
         detail = f"{type(exc).__name__}"
+        await _despite_cancellation(
+            self._record_quarantine(uidvalidity, fetched, raw_path, detail, now)
+        )
+        return "quarantined"
+
+    async def _record_quarantine(
+        self, uidvalidity: int, fetched: FetchedMail, raw_path: str, detail: str, now: datetime
+    ) -> None:
         async with self.store.db.transaction():
             await self.store.inbound.record(
                 folder=self.settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
@@ -275,7 +305,6 @@ class MailboxWorker:
             await self.store.audit.record(
                 "mail_quarantined", now, channel="email", detail=f"uid {fetched.uid}: {detail}"
             )
-        return "quarantined"
 
     def _save_raw(self, uidvalidity: int, fetched: FetchedMail) -> tuple[str, str]:
         """Keep the bytes for audit and reprocessing; return (path under data dir, sha256)."""
@@ -290,14 +319,7 @@ class MailboxWorker:
         os.replace(temporary, target)
         return relative.as_posix(), hashlib.sha256(fetched.raw).hexdigest()
 
-    # --- IMAP plumbing -----------------------------------------------------------------------
-
-    async def _imap(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run a blocking mailbox call on the one IMAP thread."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imap")
-        call = functools.partial(function, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+    # --- helpers ---------------------------------------------------------------------------
 
     async def _offload(
         self, fetched: FetchedMail, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs
@@ -307,57 +329,17 @@ class MailboxWorker:
             return function(*args, **kwargs)
         return await asyncio.to_thread(function, *args, **kwargs)
 
-    async def _connect(self) -> int:
-        """Connect, create the folders, select IMAP_FOLDER; return its UIDVALIDITY."""
-        if self.mailbox.connected and self._uidvalidity is not None:
-            return self._uidvalidity
-        self._uidvalidity = await self._imap(self._open)
-        return self._uidvalidity
 
-    def _open(self) -> int:
-        self.mailbox.connect()
-        self.mailbox.ensure_folder(self.settings.imap_processed_folder)
-        self.mailbox.ensure_folder(self.settings.imap_quarantine_folder)
-        return self.mailbox.select(self.settings.imap_folder)
-
-    async def _disconnect(self) -> None:
-        self._uidvalidity = None
-        if self._executor is not None:
+async def _despite_cancellation(transaction: Coroutine[Any, Any, None]) -> None:
+    """Let a short transaction finish (commit or roll back) even if the caller is cancelled."""
+    task = asyncio.ensure_future(transaction)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.done():
             with contextlib.suppress(Exception):
-                await self._imap(self.mailbox.close)
-
-    async def _archive(self, uids: list[int], quarantine: bool) -> None:
-        if uids:
-            folder = (
-                self.settings.imap_quarantine_folder
-                if quarantine
-                else self.settings.imap_processed_folder
-            )
-            await self._imap(self.mailbox.archive, uids, folder)
-
-    def _batches(self, uids: list[int], sizes: dict[int, int]) -> list[tuple[list[int], bool]]:
-        """Fetch batches: whole messages by count and bytes; over-limit ones header only."""
-        batches: list[tuple[list[int], bool]] = []
-        current: list[int] = []
-        current_bytes = 0
-        too_large = []
-        for uid in uids:
-            if uid not in sizes:
-                continue  # gone since the search
-            if sizes[uid] > self.settings.mail_max_bytes:
-                too_large.append(uid)
-                continue
-            if current and (
-                len(current) >= FETCH_BATCH_COUNT or current_bytes + sizes[uid] > FETCH_BATCH_BYTES
-            ):
-                batches.append((current, False))
-                current, current_bytes = [], 0
-            current.append(uid)
-            current_bytes += sizes[uid]
-        if current:
-            batches.append((current, False))
-        batches.extend(([uid], True) for uid in too_large)
-        return batches
+                await task
+        raise
 
 
 __all__ = ["Decision", "MailboxWorker"]

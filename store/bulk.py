@@ -12,6 +12,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from store.db import Database
@@ -21,56 +22,108 @@ logger = logging.getLogger(__name__)
 BULK_CACHE_KIB = 512 * 1024  # page cache while importing: big files insert into big indexes
 TABLES = ("customers", "contracts", "documents")
 
-UPSERT_CUSTOMERS = """
-INSERT INTO customers (code, kind, name, fiscal_code, updated_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (code) DO UPDATE SET
-    kind = excluded.kind, name = excluded.name, fiscal_code = excluded.fiscal_code,
-    updated_at = excluded.updated_at
-WHERE kind IS NOT excluded.kind OR name IS NOT excluded.name
-    OR fiscal_code IS NOT excluded.fiscal_code
-"""
+CUSTOMER_COLUMNS = ("code", "kind", "name", "fiscal_code", "updated_at")
+CONTRACT_COLUMNS = (
+    "contract_number",
+    "module_number",
+    "customer_id",
+    "status",
+    "description",
+    "start_date",
+    "end_date",
+    "periodic_fee_cents",
+    "updated_at",
+)
+DOCUMENT_COLUMNS = (
+    "number",
+    "contract_id",
+    "kind",
+    "issue_date",
+    "amount_cents",
+    "pdf_path",
+    "pdf_sha256",
+    "published_at",
+)
 
-UPSERT_CONTRACTS = """
-INSERT INTO contracts (contract_number, module_number, customer_id, status, description,
-    start_date, end_date, periodic_fee_cents, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (contract_number, module_number) DO UPDATE SET
-    customer_id = excluded.customer_id, status = excluded.status,
-    description = excluded.description, start_date = excluded.start_date,
-    end_date = excluded.end_date, periodic_fee_cents = excluded.periodic_fee_cents,
-    updated_at = excluded.updated_at
-WHERE customer_id IS NOT excluded.customer_id OR status IS NOT excluded.status
-    OR description IS NOT excluded.description OR start_date IS NOT excluded.start_date
-    OR end_date IS NOT excluded.end_date OR periodic_fee_cents IS NOT excluded.periodic_fee_cents
-"""
+
+def _upsert_from_json(table: str, columns: tuple[str, ...], on_conflict: str) -> str:
+    """INSERT ... SELECT from a JSON array of rows (each an array in ``columns`` order).
+
+    One statement per batch: SQLite walks the whole batch in one step, without the Python
+    interpreter (so the import can check the next batch meanwhile).
+    """
+    values = ", ".join(f"value ->> {index}" for index in range(len(columns)))
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {values} FROM json_each(?)"
+        f" WHERE true {on_conflict}"
+    )
+
+
+UPSERT_CUSTOMERS = _upsert_from_json(
+    "customers",
+    CUSTOMER_COLUMNS,
+    """ON CONFLICT (code) DO UPDATE SET
+        kind = excluded.kind, name = excluded.name, fiscal_code = excluded.fiscal_code,
+        updated_at = excluded.updated_at
+    WHERE kind IS NOT excluded.kind OR name IS NOT excluded.name
+        OR fiscal_code IS NOT excluded.fiscal_code""",
+)
+
+UPSERT_CONTRACTS = _upsert_from_json(
+    "contracts",
+    CONTRACT_COLUMNS,
+    """ON CONFLICT (contract_number, module_number) DO UPDATE SET
+        customer_id = excluded.customer_id, status = excluded.status,
+        description = excluded.description, start_date = excluded.start_date,
+        end_date = excluded.end_date, periodic_fee_cents = excluded.periodic_fee_cents,
+        updated_at = excluded.updated_at
+    WHERE customer_id IS NOT excluded.customer_id OR status IS NOT excluded.status
+        OR description IS NOT excluded.description OR start_date IS NOT excluded.start_date
+        OR end_date IS NOT excluded.end_date
+        OR periodic_fee_cents IS NOT excluded.periodic_fee_cents""",
+)
 
 # A metadata-only row (pdf_path and pdf_sha256 NULL) keeps the PDF already recorded; a new PDF
 # forgets the Telegram copy of the old one; published_at is set once, at first publication.
-UPSERT_DOCUMENTS = """
-INSERT INTO documents (number, contract_id, kind, issue_date, amount_cents, pdf_path,
-    pdf_sha256, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (number) DO UPDATE SET
-    contract_id = excluded.contract_id, kind = excluded.kind,
-    issue_date = excluded.issue_date, amount_cents = excluded.amount_cents,
-    pdf_path = coalesce(excluded.pdf_path, pdf_path),
-    telegram_file_id = CASE WHEN coalesce(excluded.pdf_sha256, pdf_sha256) IS pdf_sha256
-        THEN telegram_file_id END,
-    pdf_sha256 = coalesce(excluded.pdf_sha256, pdf_sha256),
-    published_at = coalesce(published_at, excluded.published_at)
-WHERE contract_id IS NOT excluded.contract_id OR kind IS NOT excluded.kind
-    OR issue_date IS NOT excluded.issue_date OR amount_cents IS NOT excluded.amount_cents
-    OR (excluded.pdf_path IS NOT NULL AND pdf_path IS NOT excluded.pdf_path)
-    OR (excluded.pdf_sha256 IS NOT NULL AND pdf_sha256 IS NOT excluded.pdf_sha256)
-    OR (published_at IS NULL AND excluded.published_at IS NOT NULL)
-"""
+UPSERT_DOCUMENTS = _upsert_from_json(
+    "documents",
+    DOCUMENT_COLUMNS,
+    """ON CONFLICT (number) DO UPDATE SET
+        contract_id = excluded.contract_id, kind = excluded.kind,
+        issue_date = excluded.issue_date, amount_cents = excluded.amount_cents,
+        pdf_path = coalesce(excluded.pdf_path, pdf_path),
+        telegram_file_id = CASE WHEN coalesce(excluded.pdf_sha256, pdf_sha256) IS pdf_sha256
+            THEN telegram_file_id END,
+        pdf_sha256 = coalesce(excluded.pdf_sha256, pdf_sha256),
+        published_at = coalesce(published_at, excluded.published_at)
+    WHERE contract_id IS NOT excluded.contract_id OR kind IS NOT excluded.kind
+        OR issue_date IS NOT excluded.issue_date OR amount_cents IS NOT excluded.amount_cents
+        OR (excluded.pdf_path IS NOT NULL AND pdf_path IS NOT excluded.pdf_path)
+        OR (excluded.pdf_sha256 IS NOT NULL AND pdf_sha256 IS NOT excluded.pdf_sha256)
+        OR (published_at IS NULL AND excluded.published_at IS NOT NULL)""",
+)
+UPSERTS = {
+    "customers": UPSERT_CUSTOMERS,
+    "contracts": UPSERT_CONTRACTS,
+    "documents": UPSERT_DOCUMENTS,
+}
 
 # One notice per document ever (notices.document_id is UNIQUE): only for the documents this
 # run published for the first time, which carry this run's publication time.
 QUEUE_NOTICES = """
 INSERT INTO notices (customer_id, document_id, created_at)
-SELECT c.customer_id, d.id, ? FROM documents d JOIN contracts c ON c.id = d.contract_id
-WHERE d.number = ? AND d.published_at = ?
+SELECT c.customer_id, d.id, ? FROM json_each(?) AS j
+JOIN documents d ON d.number = j.value JOIN contracts c ON c.id = d.contract_id
+WHERE d.published_at = ?
 ON CONFLICT DO NOTHING
 """
+
+
+class Written(NamedTuple):
+    """What one batch changed."""
+
+    changed: int  # rows inserted or updated
+    notices: int = 0  # publication notices queued
 
 
 class StoredPdf(NamedTuple):
@@ -153,35 +206,45 @@ def stored_pdfs(conn: sqlite3.Connection, numbers: Iterable[str]) -> dict[str, S
     return {number: StoredPdf(path, sha) for number, path, sha in rows.fetchall()}
 
 
-def upsert_customers(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> int:
-    """Insert or update (code, kind, name, fiscal_code, updated_at) rows; return the changes."""
-    return _changes(conn, UPSERT_CUSTOMERS, rows)
+class Upsert:
+    """One batch of rows to write, as a callable for ``Database.run``.
 
-
-def upsert_contracts(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> int:
-    """Insert or update contract rows in the column order of ``UPSERT_CONTRACTS``."""
-    return _changes(conn, UPSERT_CONTRACTS, rows)
-
-
-def upsert_documents(conn: sqlite3.Connection, rows: list[Sequence[Any]]) -> int:
-    """Insert or update (number, contract_id, kind, issue_date, amount_cents, pdf_path,
-    pdf_sha256, published_at) rows; return the changes.
-
-    The rows are written in (contract, date) order: the index on those columns then grows
-    page by page instead of at random places.
+    Rows are in the ``*_COLUMNS`` order of their table. Documents are written in (contract,
+    date) order, so the index on those columns grows page by page instead of at random. With
+    ``published_at`` and ``notify``, each document first published by this batch gets a
+    notice. The repr never shows the rows (they hold personal data).
     """
-    rows.sort(key=lambda row: (row[1], row[3]))
-    return _changes(conn, UPSERT_DOCUMENTS, rows)
+
+    def __init__(
+        self,
+        table: str,
+        rows: list[Sequence[Any]],
+        *,
+        published_at: str | None = None,
+        notify: bool = False,
+    ) -> None:
+        assert table in TABLES
+        if table == "documents":
+            rows.sort(key=_CONTRACT_AND_DATE)
+        self.table = table
+        self.size = len(rows)
+        self.payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        self.published_at = published_at
+        self.numbers = json.dumps([row[0] for row in rows]) if notify and published_at else None
+
+    def __call__(self, conn: sqlite3.Connection) -> Written:
+        """Write the batch; return what changed."""
+        before = conn.total_changes
+        conn.execute(UPSERTS[self.table], (self.payload,))
+        changed = conn.total_changes - before
+        if self.numbers is None:
+            return Written(changed)
+        before = conn.total_changes
+        conn.execute(QUEUE_NOTICES, (self.published_at, self.numbers, self.published_at))
+        return Written(changed, conn.total_changes - before)
+
+    def __repr__(self) -> str:
+        return f"<Upsert of {self.size} {self.table} rows>"
 
 
-def queue_notices(
-    conn: sqlite3.Connection, numbers: Iterable[str], published_at: str, now: str
-) -> int:
-    """A publication notice for each of ``numbers`` first published at ``published_at``."""
-    return _changes(conn, QUEUE_NOTICES, [(now, number, published_at) for number in numbers])
-
-
-def _changes(conn: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-    before = conn.total_changes
-    conn.executemany(sql, rows)
-    return conn.total_changes - before
+_CONTRACT_AND_DATE = itemgetter(1, 3)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from assistant.clock import iso, parse_iso
 from store.db import Database
+from store.tickets import Ticket, ticket_from_row
 
 
 @dataclass(frozen=True)
@@ -58,29 +60,20 @@ class InboundRepo:
         detail: str = "",
     ) -> int | None:
         """Record a processed message; None when this UID was recorded before."""
+        values = (folder, uidvalidity, uid, message_id, sha256, size, raw_path, outcome)
         async with self.db.transaction():
-            count = await self.db.execute_rowcount(
-                "INSERT INTO inbound_mails (folder, uidvalidity, uid, message_id, sha256, size,"
-                " raw_path, outcome, ticket_id, detail, processed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (folder, uidvalidity, uid) DO NOTHING",
-                (
-                    *(folder, uidvalidity, uid, message_id, sha256, size, raw_path, outcome),
-                    *(ticket_id, detail, iso(now)),
-                ),
+            inbound_id: int | None = await self.db.run(
+                _insert_inbound, (*values, ticket_id, detail, iso(now))
             )
-            if not count:
-                return None
-            row = await self.db.fetchone("SELECT last_insert_rowid()")
-        assert row is not None
-        return int(row[0])
+        return inbound_id
 
     async def set_outcome(
         self, inbound_id: int, outcome: str, ticket_id: int | None, detail: str = ""
     ) -> None:
         """Complete a record once the message's effects are known (same transaction)."""
         async with self.db.transaction():
-            await self.db.execute(
+            await self.db.run(
+                _execute,
                 "UPDATE inbound_mails SET outcome = ?, ticket_id = ?, detail = ? WHERE id = ?",
                 (outcome, ticket_id, detail, inbound_id),
             )
@@ -123,6 +116,25 @@ class InboundRepo:
             )
         return _inbound(row) if row else None
 
+    async def lookup(
+        self,
+        *,
+        message_id: str | None,
+        sha256: str,
+        reference: str | None,
+        thread_ids: Sequence[str],
+        reply_to: str,
+        sender: str,
+        since: datetime,
+    ) -> MailLookup:
+        """Everything the mailbox asks the store about one customer mail, in one round trip."""
+        return cast(
+            MailLookup,
+            await self.db.run(
+                _lookup, message_id, sha256, reference, tuple(thread_ids), reply_to, sender, since
+            ),
+        )
+
     async def recent(self, outcome: str | None = None, limit: int = 100) -> list[InboundMail]:
         """The newest records, optionally of one outcome (e.g. ``quarantined``)."""
         where, params = ("WHERE outcome = ?", [outcome]) if outcome else ("", [])
@@ -144,7 +156,8 @@ class InboundRepo:
     async def record_auto_reply(self, address: str, now: datetime) -> None:
         """Count one automatic reply to this address."""
         async with self.db.transaction():
-            await self.db.execute(
+            await self.db.run(
+                _execute,
                 "INSERT INTO auto_replies (address, sent_at) VALUES (?, ?)",
                 (address.lower(), iso(now)),
             )
@@ -187,6 +200,81 @@ class InboundRepo:
                 " AND cleared_at IS NULL",
                 (iso(now), address.lower()),
             )
+
+
+@dataclass(frozen=True)
+class MailLookup:
+    """What the store knows about one incoming mail."""
+
+    seen_before: bool  # its Message-ID (or bytes, without one) was processed already
+    ticket_by_reference: Ticket | None
+    ticket_by_thread: Ticket | None
+    auto_replies_since: int  # automatic replies to its reply address since the moment asked
+    customer_id: int | None  # the customer whose account registered the sender's address
+
+
+_SEEN_BY_ID = (
+    "SELECT 1 FROM inbound_mails WHERE message_id = ? AND outcome != 'quarantined' LIMIT 1"
+)
+_SEEN_BY_BYTES = "SELECT 1 FROM inbound_mails WHERE sha256 = ? AND outcome != 'quarantined' LIMIT 1"
+
+
+def _lookup(
+    conn: sqlite3.Connection,
+    message_id: str | None,
+    sha256: str,
+    reference: str | None,
+    thread_ids: tuple[str, ...],
+    reply_to: str,
+    sender: str,
+    since: datetime,
+) -> MailLookup:
+    seen = conn.execute(
+        _SEEN_BY_ID if message_id else _SEEN_BY_BYTES, (message_id or sha256,)
+    ).fetchone()
+    by_reference = by_thread = None
+    if reference:
+        row = conn.execute("SELECT * FROM tickets WHERE reference = ?", (reference,)).fetchone()
+        by_reference = ticket_from_row(row) if row else None
+    if thread_ids:
+        row = conn.execute(
+            "SELECT t.* FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id"
+            f" WHERE m.message_id IN ({','.join('?' * len(thread_ids))})"
+            " ORDER BY m.id DESC LIMIT 1",
+            thread_ids,
+        ).fetchone()
+        by_thread = ticket_from_row(row) if row else None
+    replies = conn.execute(
+        "SELECT COUNT(*) FROM auto_replies WHERE address = ? AND sent_at >= ?",
+        (reply_to.lower(), iso(since)),
+    ).fetchone()
+    customer = conn.execute(
+        "SELECT customer_id FROM accounts WHERE lower(email) = lower(?)"
+        " ORDER BY status = 'active' DESC, id DESC LIMIT 1",
+        (sender,),
+    ).fetchone()
+    return MailLookup(
+        seen_before=seen is not None,
+        ticket_by_reference=by_reference,
+        ticket_by_thread=by_thread,
+        auto_replies_since=int(replies[0]) if replies else 0,
+        customer_id=int(customer[0]) if customer and sender else None,
+    )
+
+
+def _insert_inbound(conn: sqlite3.Connection, values: tuple[object, ...]) -> int | None:
+    cursor = conn.execute(
+        "INSERT INTO inbound_mails (folder, uidvalidity, uid, message_id, sha256, size,"
+        " raw_path, outcome, ticket_id, detail, processed_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (folder, uidvalidity, uid) DO NOTHING",
+        values,
+    )
+    return int(cursor.lastrowid) if cursor.rowcount and cursor.lastrowid else None
+
+
+def _execute(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> None:
+    conn.execute(sql, params)
 
 
 def _inbound(row: sqlite3.Row) -> InboundMail:

@@ -65,21 +65,9 @@ class TicketRepo:
         now: datetime,
     ) -> Ticket:
         """A new ticket with a fresh, unguessable ``AC-`` reference."""
+        values = (channel, contact, customer_id, subject, language, status, iso(now), iso(now))
         async with self.db.transaction():
-            while True:
-                reference = f"{REFERENCE_PREFIX}{secrets.randbelow(900_000) + 100_000}"
-                if not await self.db.fetchone(
-                    "SELECT 1 FROM tickets WHERE reference = ?", (reference,)
-                ):
-                    break
-            ticket_id = await self.db.execute(
-                "INSERT INTO tickets (reference, channel, contact, customer_id, subject, language,"
-                " status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    *(reference, channel, contact, customer_id, subject, language, status),
-                    *(iso(now), iso(now)),
-                ),
-            )
+            ticket_id, reference = await self.db.run(_insert_ticket, values)
         return Ticket(
             id=ticket_id,
             reference=reference,
@@ -96,14 +84,14 @@ class TicketRepo:
     async def get(self, ticket_id: int) -> Ticket | None:
         """One ticket by id."""
         row = await self.db.fetchone("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
-        return _ticket(row) if row else None
+        return ticket_from_row(row) if row else None
 
     async def by_reference(self, reference: str) -> Ticket | None:
         """The ticket with this ``AC-123456`` reference."""
         row = await self.db.fetchone(
             "SELECT * FROM tickets WHERE reference = ?", (reference.upper(),)
         )
-        return _ticket(row) if row else None
+        return ticket_from_row(row) if row else None
 
     async def by_message_ids(self, message_ids: Sequence[str]) -> Ticket | None:
         """The most recent ticket holding a message with one of these Message-IDs."""
@@ -115,7 +103,7 @@ class TicketRepo:
             f" WHERE m.message_id IN ({marks}) ORDER BY m.id DESC LIMIT 1",
             tuple(message_ids),
         )
-        return _ticket(row) if row else None
+        return ticket_from_row(row) if row else None
 
     async def set_status(self, ticket_id: int, status: str, now: datetime) -> None:
         """Change a ticket's status."""
@@ -138,16 +126,9 @@ class TicketRepo:
         inbound_id: int | None = None,
     ) -> int:
         """Append one message to a ticket and touch it; return the message id."""
+        values = (ticket_id, direction, author, kind, body, message_id, inbound_id, iso(now))
         async with self.db.transaction():
-            message_row = await self.db.execute(
-                "INSERT INTO ticket_messages (ticket_id, direction, author, kind, body, message_id,"
-                " inbound_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (ticket_id, direction, author, kind, body, message_id, inbound_id, iso(now)),
-            )
-            await self.db.execute(
-                "UPDATE tickets SET updated_at = ? WHERE id = ?", (iso(now), ticket_id)
-            )
-        return message_row
+            return int(await self.db.run(_insert_message, values))
 
     async def messages(self, ticket_id: int) -> list[TicketMessage]:
         """A ticket's messages, oldest first."""
@@ -162,7 +143,7 @@ class TicketRepo:
         rows = await self.db.fetchall(
             f"SELECT * FROM tickets {where} ORDER BY updated_at DESC, id DESC LIMIT ?", (limit,)
         )
-        return [_ticket(row) for row in rows]
+        return [ticket_from_row(row) for row in rows]
 
     async def for_contact(self, channel: str, contact: str, limit: int = 20) -> list[Ticket]:
         """The tickets opened from one e-mail address or chat, newest first."""
@@ -170,7 +151,7 @@ class TicketRepo:
             "SELECT * FROM tickets WHERE channel = ? AND contact = ? ORDER BY id DESC LIMIT ?",
             (channel, contact, limit),
         )
-        return [_ticket(row) for row in rows]
+        return [ticket_from_row(row) for row in rows]
 
     async def customer_id_for_email(self, address: str) -> int | None:
         """The customer whose account registered this e-mail address (any case), or None."""
@@ -184,7 +165,32 @@ class TicketRepo:
         return int(row[0]) if row else None
 
 
-def _ticket(row: sqlite3.Row) -> Ticket:
+def _insert_ticket(conn: sqlite3.Connection, values: tuple[object, ...]) -> tuple[int, str]:
+    """INSERT a ticket under a random reference not used yet; return (id, reference)."""
+    while True:
+        reference = f"{REFERENCE_PREFIX}{secrets.randbelow(900_000) + 100_000}"
+        if conn.execute("SELECT 1 FROM tickets WHERE reference = ?", (reference,)).fetchone():
+            continue
+        cursor = conn.execute(
+            "INSERT INTO tickets (reference, channel, contact, customer_id, subject, language,"
+            " status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (reference, *values),
+        )
+        return int(cursor.lastrowid or 0), reference
+
+
+def _insert_message(conn: sqlite3.Connection, values: tuple[object, ...]) -> int:
+    cursor = conn.execute(
+        "INSERT INTO ticket_messages (ticket_id, direction, author, kind, body, message_id,"
+        " inbound_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        values,
+    )
+    conn.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (values[-1], values[0]))
+    return int(cursor.lastrowid or 0)
+
+
+def ticket_from_row(row: sqlite3.Row) -> Ticket:
+    """A ticket from its row (for the other repositories of the mailbox)."""
     return Ticket(
         id=row["id"],
         reference=row["reference"],

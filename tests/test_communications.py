@@ -43,7 +43,9 @@ async def test_a_long_communication_arrives_in_several_messages(
 ) -> None:
     customer = await area.customer()
     body = "\n".join(f"Paragrafo {n}: " + "testo " * 60 for n in range(40))
-    await store.communications.create_for([customer], subject="Condizioni", body=body, now=clock.now())
+    await store.communications.create_for(
+        [customer], subject="Condizioni", body=body, now=clock.now()
+    )
     (item,) = await store.communications.for_customer(customer)
     chat = await logged_in_chat(assistant, area, customer)
 
@@ -60,8 +62,9 @@ async def test_another_customers_communication_is_refused(
 ) -> None:
     customer = await area.customer()
     stranger = await area.customer("Altro")
-    await store.communications.create_for([stranger], subject="Riservata", body="Segreto",
-                                          now=clock.now())
+    await store.communications.create_for(
+        [stranger], subject="Riservata", body="Segreto", now=clock.now()
+    )
     (theirs,) = await store.communications.for_customer(stranger)
     chat = await logged_in_chat(assistant, area, customer)
 

@@ -26,12 +26,22 @@ async def test_active_and_terminated_contracts_are_shown_apart(
     assistant: Assistant, area: AreaData
 ) -> None:
     customer = await area.customer()
-    await area.contract(customer, number="LS100", description="Furgone Fiat Ducato",
-                        start=date(2021, 3, 1), fee_cents=123456)
+    await area.contract(
+        customer,
+        number="LS100",
+        description="Furgone Fiat Ducato",
+        start=date(2021, 3, 1),
+        fee_cents=123456,
+    )
     await area.contract(customer, number="LS101", description="Escavatore CAT 320")
-    await area.contract(customer, number="LS050", status="terminated",
-                        description="Autovettura Panda", start=date(2015, 1, 1),
-                        end=date(2019, 12, 31))
+    await area.contract(
+        customer,
+        number="LS050",
+        status="terminated",
+        description="Autovettura Panda",
+        start=date(2015, 1, 1),
+        end=date(2019, 12, 31),
+    )
     chat = await logged_in_chat(assistant, area, customer)
 
     out = await chat.say("/contratti")

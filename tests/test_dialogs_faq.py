@@ -24,7 +24,11 @@ def faq_assistant(
     store: Store, settings: Settings, clock: ManualClock, matcher: FaqMatcher
 ) -> Assistant:
     return Assistant(
-        store=store, texts=Texts(settings.templates_dir), settings=settings, clock=clock, faq=matcher
+        store=store,
+        texts=Texts(settings.templates_dir),
+        settings=settings,
+        clock=clock,
+        faq=matcher,
     )
 
 

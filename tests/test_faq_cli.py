@@ -65,7 +65,12 @@ def test_json_lines_for_questions_given_as_arguments(environment: dict[str, str]
 
 
 def test_questions_piped_one_per_line(environment: dict[str, str]) -> None:
-    questions = ["how do I change my email", "", "quali fatture posso vedere?", "problema con la password"]
+    questions = [
+        "how do I change my email",
+        "",
+        "quali fatture posso vedere?",
+        "problema con la password",
+    ]
     output = run_faq(environment, "--json", stdin="\n".join(questions) + "\n")
     lines = [json.loads(line) for line in output.splitlines()]
     assert [line["id"] for line in lines] == ["modifica-email", "fatture-visualizzabili", None]

@@ -89,7 +89,9 @@ def test_characters_outside_latin1_never_break_the_build(tmp_path: Path) -> None
     for section in ("cover", "commands", "rules", "contacts"):
         folder = tmp_path / "it" / "guide"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{section}.j2").write_text(f"# {section} €\n- spesa 5 € 😀 ☎️ {{{{ support_address }}}}\n")
+        (folder / f"{section}.j2").write_text(
+            f"# {section} €\n- spesa 5 € 😀 ☎️ {{{{ support_address }}}}\n"
+        )
     settings = Settings.from_environ({})
     text = pdf_text(build_guide_pdf(Texts(tmp_path), settings, "it"))
     assert "spesa 5 EUR" in text

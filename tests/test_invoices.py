@@ -21,7 +21,10 @@ async def test_contract_then_year_then_the_documents_newest_first(
     await area.document(first, number="2023/000009", issue_date=date(2023, 12, 31))
     await area.document(first, number="2024/000010", issue_date=date(2024, 1, 31))
     await area.document(
-        first, number="2024/000011", issue_date=date(2024, 2, 15), kind="credit_note",
+        first,
+        number="2024/000011",
+        issue_date=date(2024, 2, 15),
+        kind="credit_note",
         amount_cents=30000,
     )
     await area.document(first, number="2024/000012", issue_date=date(2024, 2, 29))
@@ -117,8 +120,12 @@ async def test_forged_document_buttons_send_nothing_and_are_audited(
     chat = await logged_in_chat(assistant, area, customer)
 
     forged = (
-        f"doc:{theirs}", "doc:424242", "doc:1:2", "doc:-1",
-        f"inv:l:{stranger_contract}:2024:0", f"inv:y:{stranger_contract}",
+        f"doc:{theirs}",
+        "doc:424242",
+        "doc:1:2",
+        "doc:-1",
+        f"inv:l:{stranger_contract}:2024:0",
+        f"inv:y:{stranger_contract}",
     )
     for data in forged:
         out = await chat.press(data)

@@ -34,7 +34,10 @@ async def customer_with_document(area: AreaData, number: str = "2024/000123") ->
 
 
 async def test_the_pdf_arrives_byte_for_byte_then_by_file_id(
-    telegram: TelegramHarness, keeping_file_ids: None, area: AreaData, store: Store,
+    telegram: TelegramHarness,
+    keeping_file_ids: None,
+    area: AreaData,
+    store: Store,
     settings: Settings,
 ) -> None:
     _, document_id = await customer_with_document(area)
@@ -59,7 +62,10 @@ async def test_the_pdf_arrives_byte_for_byte_then_by_file_id(
 
 
 async def test_a_refused_file_id_falls_back_to_uploading(
-    telegram: TelegramHarness, keeping_file_ids: None, area: AreaData, store: Store,
+    telegram: TelegramHarness,
+    keeping_file_ids: None,
+    area: AreaData,
+    store: Store,
     settings: Settings,
 ) -> None:
     _, document_id = await customer_with_document(area)

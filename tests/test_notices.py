@@ -35,9 +35,7 @@ async def test_documents_published_together_make_one_email(
     second = await area.contract(customer, description="Carrello elevatore Linde")
     await area.document(first, number="2024/000101", issue_date=date(2024, 1, 31))
     await area.document(first, number="2024/000102", issue_date=date(2024, 2, 29))
-    await area.document(
-        second, number="2024/000103", kind="credit_note", amount_cents=25000
-    )
+    await area.document(second, number="2024/000103", kind="credit_note", amount_cents=25000)
 
     assert await fanout(store, texts, settings, clock).process_pending() == 3
 
@@ -128,7 +126,10 @@ async def test_a_kill_in_the_middle_loses_nothing_and_repeats_nothing(
         customers.append(customer)
     # Two customers per batch, two templates each: the kill comes in the second batch.
     crashing = NoticeFanout(
-        store, CrashingTexts(settings.templates_dir, renders=6), settings, clock,
+        store,
+        CrashingTexts(settings.templates_dir, renders=6),
+        settings,
+        clock,
         batch_customers=2,
     )
     with pytest.raises(KeyboardInterrupt):
@@ -147,8 +148,13 @@ async def test_a_kill_in_the_middle_loses_nothing_and_repeats_nothing(
 
 
 async def test_announce_to_all_creates_one_communication_per_registered_customer(
-    store: Store, texts: Texts, settings: Settings, clock: ManualClock, area: AreaData,
-    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    store: Store,
+    texts: Texts,
+    settings: Settings,
+    clock: ManualClock,
+    area: AreaData,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     registered = await area.customer("Registered")
     await area.account(registered, email="reg@example.it")

@@ -21,8 +21,11 @@ from tests.fixtures.telegram import TelegramHarness
 
 
 def fanout_for(
-    telegram: TelegramHarness, clock: ManualClock, store: Store | None = None,
-    notifier: Notifier | None = None, **sender: float,
+    telegram: TelegramHarness,
+    clock: ManualClock,
+    store: Store | None = None,
+    notifier: Notifier | None = None,
+    **sender: float,
 ) -> NoticeFanout:
     """A fan-out on the harness's store (or ``store``) sending through its bot."""
     store = store or telegram.store
@@ -44,8 +47,12 @@ async def registered(area: AreaData, chat_id: int | None, **account: object) -> 
 
 
 async def test_documents_published_together_make_one_mail_and_one_chat_message(
-    telegram: TelegramHarness, area: AreaData, clock: ManualClock, store: Store,
-    smtp_server: SmtpServer, settings: Settings,
+    telegram: TelegramHarness,
+    area: AreaData,
+    clock: ManualClock,
+    store: Store,
+    smtp_server: SmtpServer,
+    settings: Settings,
 ) -> None:
     _, contract = await registered(area, 71, email="rossi@example.it")
     documents = [
@@ -79,8 +86,12 @@ async def test_documents_published_together_make_one_mail_and_one_chat_message(
 
 
 async def test_a_chat_that_blocked_the_bot_gets_no_more_notices_but_email_still_goes(
-    telegram: TelegramHarness, area: AreaData, clock: ManualClock, store: Store,
-    smtp_server: SmtpServer, settings: Settings,
+    telegram: TelegramHarness,
+    area: AreaData,
+    clock: ManualClock,
+    store: Store,
+    smtp_server: SmtpServer,
+    settings: Settings,
 ) -> None:
     blocked_customer, blocked_contract = await registered(area, 81, email="blocked@example.it")
     _, other_contract = await registered(area, 82, email="other@example.it")
@@ -109,7 +120,9 @@ async def test_a_chat_that_blocked_the_bot_gets_no_more_notices_but_email_still_
     assert len(telegram.api.sent(81)) == 1
     mails = await smtp_server.wait_for(3)
     assert sorted(m.rcpt_tos[0] for m in mails) == [
-        "blocked@example.it", "blocked@example.it", "other@example.it"
+        "blocked@example.it",
+        "blocked@example.it",
+        "other@example.it",
     ]
 
 
@@ -131,8 +144,9 @@ async def test_one_chat_gets_at_most_one_message_per_interval(
 ) -> None:
     customer, contract = await registered(area, 95)
     await area.document(contract)
-    await store.communications.create_for([customer], subject="Avviso", body="Testo",
-                                          now=clock.now())
+    await store.communications.create_for(
+        [customer], subject="Avviso", body="Testo", now=clock.now()
+    )
     fanout = fanout_for(telegram, clock, chat_interval=0.3)
 
     await fanout.process_pending()
@@ -140,7 +154,7 @@ async def test_one_chat_gets_at_most_one_message_per_interval(
 
     first, second = telegram.api.sent(95)
     assert second.at - first.at >= 0.3
-    assert [data for _, data in second.buttons][0].startswith("com:o:")
+    assert second.buttons[0][1].startswith("com:o:")
 
 
 class KillAfter:

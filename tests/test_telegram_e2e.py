@@ -204,3 +204,10 @@ async def test_passwords_typed_in_telegram_never_reach_the_log(
     logged = "\n".join(r.getMessage() for r in caplog_all.records if not r.name.startswith(ignored))
     assert "Girasole2026" not in logged and temporary not in logged
     assert customers.person.fiscal_code not in logged and "mario@example.it" not in logged
+
+
+async def test_the_guide_arrives_as_a_pdf_document(bot: TelegramHarness) -> None:
+    answer = await bot.send(CHAT, "/guida")
+    (document,) = answer.documents
+    assert document.params["document_filename"] == "Guida-Area-Clienti.pdf"
+    assert document.files["document"].startswith(b"%PDF")

@@ -1,8 +1,8 @@
 """FAQ of the Area Clienti: match a question to one of the guide's 13 answers, or to none.
 
-    matcher = FaqMatcher.load()                  # once per process (about 1-2 s), offline
-    match = matcher.match("ho perso la password")  # milliseconds
-    reply = faq_reply(texts, settings, match)    # text and (faq_id, title) choices
+matcher = FaqMatcher.load()                  # once per process (about 1-2 s), offline
+match = matcher.match("ho perso la password")  # milliseconds
+reply = faq_reply(texts, settings, match)    # text and (faq_id, title) choices
 """
 
 from __future__ import annotations

@@ -108,11 +108,11 @@ class Analyzer:
             "it": self._stem_synonyms("it", lexicon.SYNONYMS_IT),
             "en": self._stem_synonyms("en", lexicon.SYNONYMS_EN),
         }
+        self._vague = self._stopwords | lexicon.QUESTION_WORDS
         self.correct = lru_cache(maxsize=4096)(self._correct)
+        self.stem_word = lru_cache(maxsize=16384)(self._stem_word)  # snowball is pure Python
 
-    def _stem_synonyms(
-        self, lang: str, groups: tuple[tuple[str, ...], ...]
-    ) -> dict[str, str]:
+    def _stem_synonyms(self, lang: str, groups: tuple[tuple[str, ...], ...]) -> dict[str, str]:
         mapping: dict[str, str] = {}
         stemmer = self._stemmers[lang]
         for group in groups:
@@ -123,7 +123,7 @@ class Analyzer:
 
     def _correct(self, token: str) -> str:
         """The known word one or two edits away, or the token itself."""
-        if token in self._known or len(token) < 4 or not token.isalpha():
+        if token in self._known or not 4 <= len(token) <= 24 or not token.isalpha():
             return token
         max_edits = 1 if len(token) < 8 else 2
         found = process.extractOne(
@@ -146,29 +146,20 @@ class Analyzer:
 
     def stems(self, lang: str, words: Iterable[str]) -> tuple[str, ...]:
         """Stems of the content words (stopwords dropped, synonyms merged)."""
-        stemmer = self._stemmers[lang]
-        synonyms = self._synonyms[lang]
-        out = []
-        for word in words:
-            if word in self._stopwords:
-                continue
-            stem = stemmer.stemWord(word)
-            out.append(synonyms.get(stem, stem))
-        return tuple(out)
+        return tuple(self.stem_word(lang, w) for w in words if w not in self._stopwords)
 
     def analyze(self, text: str) -> Analysis:
         """Words, language and stems of one question."""
         words = tuple(self.words(text))
-        vague = self._stopwords | lexicon.QUESTION_WORDS
         return Analysis(
             words=words,
             language=self.detect_language(words),
             terms={lang: self.stems(lang, words) for lang in LANGUAGES},
-            names_topic=any(w not in vague for w in words),
+            names_topic=any(w not in self._vague for w in words),
         )
 
-    def stem_word(self, lang: str, word: str) -> str:
-        """One word's stem with synonyms merged (for word lists)."""
+    def _stem_word(self, lang: str, word: str) -> str:
+        """One word's stem with synonyms merged."""
         stem = self._stemmers[lang].stemWord(word)
         return self._synonyms[lang].get(stem, stem)
 

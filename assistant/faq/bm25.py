@@ -46,9 +46,7 @@ class Bm25Index:
         self._runner_up = runner_up
         average = (sum(lengths) / count) if count else 1.0
         self._norms = [k1 * (1 - b + b * (n / average)) for n in lengths]
-        self._doc_mass = [
-            sum(self.idf[t] for t in set(terms)) or 1.0 for _, terms in docs
-        ]
+        self._doc_mass = [sum(self.idf[t] for t in set(terms)) or 1.0 for _, terms in docs]
 
     def weight(self, term: str) -> float:
         """The idf of a term; terms never seen weigh like the rarest."""

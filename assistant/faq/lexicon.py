@@ -10,9 +10,15 @@ import logging
 
 logger = logging.getLogger(__name__)
 
+
+def words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text``."""
+    return frozenset(text.split())
+
+
 # Function words only: question words (quando, quali, chi, dove, when, which, who...) are kept,
 # because they tell "when are invoices available" from "which invoices can I see".
-STOPWORDS_IT = frozenset(
+STOPWORDS_IT = words(
     """
     il lo la i gli le l un uno una un di del dello della dei degli delle d a al allo alla ai agli
     alle ad da dal dallo dalla dai dagli dalle in nel nello nella nei negli nelle con col coi su
@@ -24,35 +30,35 @@ STOPWORDS_IT = frozenset(
     vorrei voglio volevo posso puo possono potrei devo deve dovrei bisogna
     faccio fa fare fate
     per favore gentilmente salve scusate scusi buongiorno buonasera ciao grazie
-    """.split()
+    """
 )
 
-STOPWORDS_EN = frozenset(
+STOPWORDS_EN = words(
     """
     the a an of to in on at for from with by and or but also too is are am was were be been
     being do does did doing i me my mine myself we our you your it its this that these those
     there here they them their he she his her can could will would shall should may might must
     have has had having just so very really please kindly still yet any some anything something
     hello hi hey thanks thank dear sir madam ok okay want wanted need needs like would
-    """.split()
+    """
 )
 
 # Question words and vague verbs: kept for matching, but a question made only of them ("come
 # faccio?", "what now?") names no topic and is never answered outright.
-QUESTION_WORDS = frozenset(
+QUESTION_WORDS = words(
     """
     quando quali quale quanto quanta quanti quante chi dove come cosa che perche cos qual
     faccio fare fa succede posso puoi serve servono devo
     when which what who whom where how why now happens get do
-    """.split()
+    """
 )
 
 # Tokens that mark a language (besides the vocabulary each language's examples use alone).
-MARKERS_IT = STOPWORDS_IT | frozenset(
-    "quando quali quale quanto chi dove come cosa perche anche fattura fatture".split()
+MARKERS_IT = STOPWORDS_IT | words(
+    "quando quali quale quanto chi dove come cosa perche anche fattura fatture"
 )
-MARKERS_EN = STOPWORDS_EN | frozenset(
-    "when which what who where how why invoice invoices good morning evening thx cheers".split()
+MARKERS_EN = STOPWORDS_EN | words(
+    "when which what who where how why invoice invoices good morning evening thx cheers"
 )
 
 # Multi-word expressions rewritten to one token before anything else.
@@ -170,31 +176,85 @@ SHORTHAND: dict[str, str] = {
     "userid": "username",
     "user": "username",
     "account": "username",
-    "pdf": "pdf",
 }
 
 # Synonym groups (per language), stemmed at load; every member counts as the first one.
 SYNONYMS_IT: tuple[tuple[str, ...], ...] = (
-    ("registrazione", "registrarsi", "registrato", "registrandomi", "iscriversi", "iscrizione",
-     "iscritto", "iscrivo", "iscrivermi", "iscritti", "adesione"),
+    (
+        "registrazione",
+        "registrarsi",
+        "registrato",
+        "registrandomi",
+        "iscriversi",
+        "iscrizione",
+        "iscritto",
+        "iscrivo",
+        "iscrivermi",
+        "iscritti",
+        "adesione",
+    ),
     ("cambiare", "modificare", "modifica", "aggiornare", "sostituire", "variare", "cambio"),
     ("dimenticato", "scordato", "smarrito", "smarrimento", "perso", "ricordo", "ricordare"),
     ("ricevuto", "arrivata", "arriva", "arrivato", "pervenuta", "ricevere", "ricevo"),
     ("fattura", "fatture", "fatturazione", "bolletta", "bollette"),
-    ("estinto", "estinti", "chiuso", "chiusi", "terminato", "terminati", "concluso", "conclusi",
-     "finito", "finiti", "scaduto", "scaduti", "cessato", "cessati"),
-    ("vedere", "visualizzare", "visualizzabili", "visibili", "visibile", "consultare",
-     "consultabili", "consultabile", "vedo", "vede", "vedono"),
+    (
+        "estinto",
+        "estinti",
+        "chiuso",
+        "chiusi",
+        "terminato",
+        "terminati",
+        "concluso",
+        "conclusi",
+        "finito",
+        "finiti",
+        "scaduto",
+        "scaduti",
+        "cessato",
+        "cessati",
+    ),
+    (
+        "vedere",
+        "visualizzare",
+        "visualizzabili",
+        "visibili",
+        "visibile",
+        "consultare",
+        "consultabili",
+        "consultabile",
+        "vedo",
+        "vede",
+        "vedono",
+    ),
     ("guida", "manuale", "istruzioni", "tutorial", "manualetto"),
-    ("assistenza", "supporto", "aiuto", "helpdesk", "operatore", "aiutarmi", "aiuta", "persona",
-     "umano"),
+    (
+        "assistenza",
+        "supporto",
+        "aiuto",
+        "helpdesk",
+        "operatore",
+        "aiutarmi",
+        "aiuta",
+        "persona",
+        "umano",
+    ),
     ("problema", "errore", "malfunzionamento", "guasto", "problemi", "errori", "bug"),
     ("informazioni", "chiarimenti", "spiegazioni", "informazione", "info"),
     ("valida", "valido", "validita", "valore", "valenza", "vale"),
     ("fiscale", "fiscalmente", "legale", "fisco", "fiscali"),
     ("disponibile", "disponibili", "disponibilita", "pronta", "pronte"),
-    ("pubblicata", "pubblicazione", "pubblicate", "caricate", "caricata", "esce", "escono",
-     "uscita", "compare", "compaiono"),
+    (
+        "pubblicata",
+        "pubblicazione",
+        "pubblicate",
+        "caricate",
+        "caricata",
+        "esce",
+        "escono",
+        "uscita",
+        "compare",
+        "compaiono",
+    ),
     ("notifica", "avviso", "avvisato", "avvisate", "avvisa", "notifiche"),
     ("filiale", "agenzia"),
     ("bloccato", "bloccata", "blocco", "sbloccare", "sblocco"),
@@ -208,8 +268,17 @@ SYNONYMS_IT: tuple[tuple[str, ...], ...] = (
 )
 
 SYNONYMS_EN: tuple[tuple[str, ...], ...] = (
-    ("register", "registration", "registered", "registering", "signup", "enrol", "enroll",
-     "enrolment", "subscribe"),
+    (
+        "register",
+        "registration",
+        "registered",
+        "registering",
+        "signup",
+        "enrol",
+        "enroll",
+        "enrolment",
+        "subscribe",
+    ),
     ("change", "update", "modify", "edit", "replace", "changed"),
     ("forgot", "forgotten", "lost", "remember", "misplaced", "forget"),
     ("receive", "received", "arrive", "arrived", "came", "come"),
@@ -217,10 +286,19 @@ SYNONYMS_EN: tuple[tuple[str, ...], ...] = (
     ("terminated", "closed", "expired", "finished", "extinguished"),
     ("see", "view", "visible", "shown", "show", "display", "displayed", "listed"),
     ("guide", "manual", "instructions", "tutorial", "handbook"),
-    ("support", "help", "assistance", "helpdesk", "assist", "operator", "human", "person",
-     "agent"),
-    ("problem", "error", "issue", "broken", "fault", "problems", "errors", "bug", "bugs",
-     "malfunction"),
+    ("support", "help", "assistance", "helpdesk", "assist", "operator", "human", "person", "agent"),
+    (
+        "problem",
+        "error",
+        "issue",
+        "broken",
+        "fault",
+        "problems",
+        "errors",
+        "bug",
+        "bugs",
+        "malfunction",
+    ),
     ("information", "informations", "details", "info", "infos"),
     ("valid", "validity", "legal", "legally", "value"),
     ("tax", "fiscal", "fiscally"),
@@ -238,48 +316,52 @@ SYNONYMS_EN: tuple[tuple[str, ...], ...] = (
 )
 
 # Whole messages made only of these words (plus fillers) are greetings or thanks.
-GREETING_WORDS = frozenset(
+GREETING_WORDS = words(
     """
     ciao salve buongiorno buonasera buon giorno pomeriggio sera notte buonanotte ehi ehila hey
     hello hi hiya morning evening afternoon good hallo hola salut yo greetings there
-    """.split()
+    """
 )
-THANKS_WORDS = frozenset(
+THANKS_WORDS = words(
     """
     grazie mille tante infinite ringrazio ringraziamo ringraziamenti gentilissimo gentilissima
     gentile perfetto ottimo thanks thank thx ty cheers much many great perfect appreciated
-    """.split()
+    """
 )
 # The English ones, to answer a greeting in its language.
-GREETINGS_EN = frozenset(
-    "hello hi hey hiya morning evening afternoon good greetings thanks thank thx ty cheers".split()
+GREETINGS_EN = words(
+    "hello hi hey hiya morning evening afternoon good greetings thanks thank thx ty cheers"
 )
-SOCIAL_FILLERS = frozenset(
+SOCIAL_FILLERS = words(
     """
     a tutti voi ti vi molto davvero ok okay va bene si you very so all everyone there again
     lot da parte mia e and dear buona giornata day nice have
-    """.split()
+    """
 )
 
 # Other banking and leasing topics: a question naming one is about something this FAQ does
 # not cover unless the rest of it matches a FAQ example closely.
-OFF_TOPIC_IT = (
-    "mutuo mutui contocorrente bancomat cartacredito riscatto riscattare subentro subentrare "
-    "cessione cedere assicurazione assicurativa polizza sinistro incidente furto rubato multa "
-    "multe bollo iban rata rate canone canoni importo saldo residuo debito prestito "
-    "finanziamento tasso tassi interessi mora sollecito anticipata anticipatamente "
-    "estinzioneanticipata penale deducibile deducibilita iva bilancio preventivo noleggio "
-    "immobiliare reclamo contestare moratoria bonifico pin homebanking addebito addebitato "
-    "pagare pagato pagamento costa costo prezzo rimborso dichiarazione redditi residenza "
-    "anagrafici scadenza"
-).split()
-OFF_TOPIC_EN = (
-    "mortgage contocorrente cartacredito card cards atm buyout purchase takeover insurance accident "
-    "stolen theft fine ticket iban instalment instalments installment payment payments amount "
-    "balance outstanding loan rate rates interest reminder late deductible vat quote rental "
-    "complaint dispute pin homebanking debit charged pay paid cost price refund owe "
-    "estinzioneanticipata residenza"
-).split()
+OFF_TOPIC_IT = words(
+    """
+    mutuo mutui contocorrente bancomat cartacredito riscatto riscattare subentro subentrare
+    cessione cedere assicurazione assicurativa polizza sinistro incidente furto rubato multa
+    multe bollo iban rata rate canone canoni importo saldo residuo debito prestito
+    finanziamento tasso tassi interessi mora sollecito anticipata anticipatamente
+    estinzioneanticipata penale deducibile deducibilita iva bilancio preventivo noleggio
+    immobiliare reclamo contestare moratoria bonifico pin homebanking addebito addebitato
+    pagare pagato pagamento costa costo prezzo rimborso dichiarazione redditi residenza
+    anagrafici scadenza
+    """
+)
+OFF_TOPIC_EN = words(
+    """
+    mortgage contocorrente cartacredito card cards atm buyout purchase takeover insurance
+    accident stolen theft fine ticket iban instalment instalments installment payment payments
+    amount balance outstanding loan rate rates interest reminder late deductible vat quote
+    rental complaint dispute pin homebanking debit charged pay paid cost price refund owe
+    estinzioneanticipata residenza
+    """
+)
 
 
 __all__ = [
