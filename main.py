@@ -23,7 +23,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,7 @@ async def serve(settings: Settings, *, console: bool, mailbox: bool = True) -> i
     notices = NoticeFanout(
         store, texts, settings, clock, assistant.notifier, on_mail_queued=sender.wake
     )
-    workers: dict[str, Awaitable[None]] = {
+    workers: dict[str, Coroutine[Any, Any, None]] = {
         "outgoing mail": sender.run(),
         "notices": notices.run(),
     }

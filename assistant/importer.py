@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from datetime import datetime
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from assistant import bankfiles
 from assistant.clock import SystemClock, iso
-from assistant.publishing import PdfShelf, check_pdf, pdf_relpath
-from assistant.rowstream import ImportReport, Parsed, RowStream
+from assistant.publishing import PdfShelf, pdf_relpath, read_pdf
+from assistant.references import References
+from assistant.rowstream import Batch, ImportReport, RowStream
 from assistant.settings import Settings
 from store import bulk
 from store.bulk import Upsert
@@ -33,10 +32,6 @@ logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_BAD_ROWS, EXIT_UNUSABLE, EXIT_SKIPPED = 0, 1, 2, 3
 PUBLISH_BATCH_ROWS = 1_000  # each row is also a file to read
-
-Batch = list[Parsed]
-_CUSTOMER_KEY = attrgetter("customer_code")
-_CONTRACT_KEY = attrgetter("contract_number", "module_number")
 
 
 async def import_file(
@@ -48,51 +43,35 @@ async def import_file(
     now: datetime,
     progress: bool = False,
 ) -> ImportReport:
-    """Apply a customers, contracts or documents (metadata only: no PDF) file to the store."""
+    """Apply a customers, contracts or documents file to the store.
+
+    A documents file is a manifest whose ``file`` column is ignored: the documents are
+    recorded as published, without a PDF (the benchmark's metadata import; ``publish_file``
+    is the real publication).
+    """
     when = iso(now)
-    stream: RowStream
-    if what == "customers":
-        stream = RowStream(path, bankfiles.CUSTOMER_COLUMNS, bankfiles.parse_customer, what)
-
-        async def prepare(batch: Batch) -> Upsert:
-            rows: list[Any] = [(r.code, r.kind, r.name, r.fiscal_code, when) for _, r in batch]
-            return Upsert("customers", rows)
-
-    elif what == "contracts":
-        stream = RowStream(path, bankfiles.CONTRACT_COLUMNS, bankfiles.parse_contract, what)
-        customers = _References(store, stream)
-
-        async def prepare(batch: Batch) -> Upsert:
-            rows: list[Any] = [
-                (
-                    r.contract_number,
-                    r.module_number,
-                    customer_id,
-                    r.status,
-                    r.description,
-                    r.start_date,
-                    r.end_date,
-                    r.fee_cents,
-                    when,
-                )
-                for customer_id, _, r in await customers.with_customer_ids(batch)
-            ]
-            return Upsert("contracts", rows)
-
-    elif what == "documents":
-        stream = RowStream(path, bankfiles.MANIFEST_COLUMNS, _parse_metadata, what)
-        contracts = _References(store, stream)
-
-        async def prepare(batch: Batch) -> Upsert:
-            rows: list[Any] = [
-                (r.number, contract_id, r.kind, r.issue_date, r.amount_cents, None, None, when)
-                for contract_id, _, r in await contracts.with_contract_ids(batch)
-            ]
-            return Upsert("documents", rows)
-
-    else:
+    parsers = {
+        "customers": (bankfiles.CUSTOMER_COLUMNS, bankfiles.parse_customer),
+        "contracts": (bankfiles.CONTRACT_COLUMNS, bankfiles.parse_contract),
+        "documents": (bankfiles.MANIFEST_COLUMNS, _parse_metadata),
+    }
+    if what not in parsers:
         raise ValueError(f"unknown bank file {what!r}")
-    await stream.apply(store.db, prepare, skip_invalid=skip_invalid, progress=progress)
+    stream = RowStream(path, *parsers[what], what)
+    lookups = bulk.Lookups(store.db.path)
+    references = References(lookups, stream)
+
+    async def prepare(batch: Batch) -> Upsert:
+        if what == "contracts":
+            batch = references.customers(batch)
+        elif what == "documents":
+            batch = references.contracts(batch)
+        return Upsert(what, batch.rows, when)
+
+    try:
+        await stream.apply(store.db, prepare, skip_invalid=skip_invalid, progress=progress)
+    finally:
+        lookups.close()
     return stream.report
 
 
@@ -113,29 +92,29 @@ async def publish_file(
     """
     when = iso(now)
     stream = RowStream(manifest, bankfiles.MANIFEST_COLUMNS, bankfiles.parse_document, "documents")
-    contracts = _References(store, stream)
+    lookups = bulk.Lookups(store.db.path)
+    references = References(lookups, stream)
     shelf = PdfShelf(data_dir)
     folder = manifest.parent
 
     async def prepare(batch: Batch) -> Upsert:
-        checked = []
-        for contract_id, line, row in await contracts.with_contract_ids(batch):
+        batch = references.contracts(batch)
+        stored = lookups.stored_pdfs([row.number for row in batch.rows])
+        rows: list[Any] = []
+        for line, row in zip(batch.lines, batch.rows, strict=True):
             try:
-                checked.append((contract_id, row, check_pdf(folder / row.file)))
+                pdf = read_pdf(folder / row.file)
             except bankfiles.BadRow as exc:
                 stream.reject(line, exc)
-        stored = await store.db.run(bulk.stored_pdfs, [row.number for _, row, _ in checked])
-        rows: list[Any] = []
-        for contract_id, row, sha in checked:
+                continue
             known = stored.get(row.number)
-            if known and known.pdf_sha256 == sha and shelf.has(known.pdf_path):
+            if known and known.pdf_sha256 == pdf.sha256 and shelf.has(known.pdf_path):
                 relpath = str(known.pdf_path)
             else:
-                relpath = pdf_relpath(row.number, row.issue_date, sha)
-                shelf.place(folder / row.file, relpath)
-            metadata = (row.number, contract_id, row.kind, row.issue_date, row.amount_cents)
-            rows.append((*metadata, relpath, sha, when))
-        return Upsert("documents", rows, published_at=when, notify=notify)
+                relpath = pdf_relpath(row.number, row.issue_date, pdf.sha256)
+                shelf.place(pdf.content, relpath)
+            rows.append((*row, relpath, pdf.sha256))
+        return Upsert("published", rows, when, notify=notify)
 
     try:
         await stream.apply(
@@ -146,75 +125,13 @@ async def publish_file(
             batch=PUBLISH_BATCH_ROWS,
         )
     finally:
+        lookups.close()
         stream.report.pdfs_stored = len(shelf.created) if stream.report.written else 0
         if stream.report.written:
             shelf.forget()
         else:
             shelf.discard()
     return stream.report
-
-
-class _References:
-    """Resolves the customers and contracts a file refers to, with a cache across batches."""
-
-    MAX_CACHED = 1_000_000
-
-    def __init__(self, store: Store, stream: RowStream) -> None:
-        self.db = store.db
-        self.stream = stream
-        self.cache: dict[Any, int | bankfiles.BadRow] = {}
-
-    async def with_customer_ids(self, batch: Batch) -> list[tuple[int, int, Any]]:
-        """(customer id, line, row) of the rows whose customer exists; rejects the others."""
-        missing = {row.customer_code for _, row in batch} - self.cache.keys()
-        if missing:
-            found = await self.db.run(bulk.customer_ids, missing)
-            for code in missing:
-                self.cache[code] = found.get(code) or _unknown("customer", code)
-        return self._resolve(batch, _CUSTOMER_KEY)
-
-    async def with_contract_ids(self, batch: Batch) -> list[tuple[int, int, Any]]:
-        """(contract id, line, row) of the rows naming one existing contract; rejects the others."""
-        missing = set(map(_CONTRACT_KEY, (row for _, row in batch))) - self.cache.keys()
-        pairs = [key for key in missing if key[1] is not None]
-        bare = [number for number, module in missing if module is None]
-        if pairs:
-            found = await self.db.run(bulk.contract_ids, pairs)
-            for key in pairs:
-                self.cache[key] = found.get(key) or _unknown("contract", "/".join(key))
-        if bare:
-            candidates = await self.db.run(bulk.contracts_by_number, bare)
-            for number in bare:
-                self.cache[(number, None)] = _only(number, candidates.get(number, []))
-        return self._resolve(batch, _CONTRACT_KEY)
-
-    def _resolve(self, batch: Batch, key: Callable[[Any], Any]) -> list[tuple[int, int, Any]]:
-        cache, reject = self.cache, self.stream.reject
-        resolved: list[tuple[int, int, Any]] = []
-        for line, row in batch:
-            found = cache[key(row)]
-            if type(found) is int:
-                resolved.append((found, line, row))
-            else:
-                reject(line, found)  # type: ignore[arg-type]
-        if len(cache) > self.MAX_CACHED:
-            cache.clear()
-        return resolved
-
-
-def _unknown(what: str, key: str) -> bankfiles.BadRow:
-    return bankfiles.BadRow(f"unknown_{what}", f"unknown {what} {key[:40]!r}")
-
-
-def _only(number: str, candidates: list[tuple[str, int]]) -> int | bankfiles.BadRow:
-    if len(candidates) == 1:
-        return candidates[0][1]
-    if not candidates:
-        return _unknown("contract", number)
-    return bankfiles.BadRow(
-        "ambiguous_contract",
-        f"contract {number[:40]!r} has {len(candidates)} modules: write CONTRACT/MODULE",
-    )
 
 
 def _parse_metadata(fields: list[str]) -> bankfiles.DocumentRow:

@@ -11,8 +11,8 @@ import hashlib
 import logging
 import os
 import re
-import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 from assistant.bankfiles import BadRow
 
@@ -23,22 +23,22 @@ DOCUMENTS_DIR = "documents"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def check_pdf(path: Path) -> str:
-    """The sha256 (hex) of a PDF file; ``BadRow`` when it is missing or not a PDF."""
-    digest = hashlib.sha256()
+class PdfFile(NamedTuple):
+    sha256: str  # hex
+    content: bytes
+
+
+def read_pdf(path: Path) -> PdfFile:
+    """A PDF file's content and sha256; ``BadRow`` when it is missing or not a PDF."""
     try:
-        with path.open("rb") as handle:
-            head = handle.read(1 << 20)
-            if not head.startswith(PDF_MAGIC):
-                raise BadRow("not_pdf", f"file is not a PDF: {path.name}")
-            while head:
-                digest.update(head)
-                head = handle.read(1 << 20)
+        content = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise BadRow("missing_file", f"file not found: {path.name}") from None
     except PermissionError:
         raise BadRow("missing_file", f"file cannot be read: {path.name}") from None
-    return digest.hexdigest()
+    if not content.startswith(PDF_MAGIC):
+        raise BadRow("not_pdf", f"file is not a PDF: {path.name}")
+    return PdfFile(hashlib.sha256(content).hexdigest(), content)
 
 
 def pdf_relpath(number: str, issue_date: str, sha256: str) -> str:
@@ -48,24 +48,27 @@ def pdf_relpath(number: str, issue_date: str, sha256: str) -> str:
 
 
 class PdfShelf:
-    """Copies PDFs into the data folder and remembers the new ones until the import commits."""
+    """Keeps PDF copies in the data folder; remembers the new ones until the import commits."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.created: list[Path] = []
+        self.folders: set[Path] = set()
 
     def has(self, relpath: str | None) -> bool:
         """Whether a stored copy exists."""
         return bool(relpath) and (self.data_dir / str(relpath)).is_file()
 
-    def place(self, source: Path, relpath: str) -> None:
-        """Copy ``source`` to ``relpath`` unless that copy exists (same name, same content)."""
+    def place(self, content: bytes, relpath: str) -> None:
+        """Write ``content`` to ``relpath`` unless that copy exists (same name, same content)."""
         target = self.data_dir / relpath
         if target.is_file():
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self.folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(target.parent)
         partial = target.with_name(target.name + ".part")
-        shutil.copyfile(source, partial)
+        partial.write_bytes(content)
         os.replace(partial, target)
         self.created.append(target)
 

@@ -30,9 +30,17 @@ logger = logging.getLogger(__name__)
 BATCH_ROWS = 20_000
 PROGRESS_EVERY_SECONDS = 0.25
 
-Parsed = tuple[int, Any]  # (line number, parsed row)
 Job = Callable[[sqlite3.Connection], bulk.Written]  # writes one batch on SQLite's thread
-Prepare = Callable[[list[Parsed]], Awaitable[Job | None]]
+
+
+class Batch(NamedTuple):
+    """Good rows of the file, and the line each starts on."""
+
+    lines: list[int]
+    rows: list[Any]
+
+
+Prepare = Callable[[Batch], Awaitable[Job | None]]
 
 
 class BadLine(NamedTuple):
@@ -152,8 +160,8 @@ class RowStream:
         """Check batch k+1 in this thread while SQLite writes batch k in its own."""
         writing: asyncio.Future[bulk.Written] | None = None
         try:
-            while (parsed := self._parse_batch(reader, size)) is not None:
-                job = await prepare(parsed) if parsed else None
+            while (batch := self._parse_batch(reader, size)) is not None:
+                job = await prepare(batch) if batch.rows else None
                 if writing is not None:
                     self._count(await writing)
                     writing = None
@@ -172,7 +180,7 @@ class RowStream:
         self.report.changed += written.changed
         self.report.notices += written.notices
 
-    def _parse_batch(self, reader: Any, size: int) -> list[Parsed] | None:
+    def _parse_batch(self, reader: Any, size: int) -> Batch | None:
         """Up to ``size`` good rows (possibly none) of the next ``size`` rows; None at the end.
 
         The hot loop of every import: it runs once per row of a million-row file.
@@ -180,7 +188,8 @@ class RowStream:
         if self.exhausted:
             return None
         parse, key, seen, bad = self.parse, self.key, self.seen, self.report.bad
-        parsed: list[Parsed] = []
+        lines: list[int] = []
+        rows: list[Any] = []
         count, previous = 0, self.previous_line
         while count < size:
             try:
@@ -196,7 +205,8 @@ class RowStream:
                     else:
                         first = seen.setdefault(key(row), line)
                         if first == line:
-                            parsed.append((line, row))
+                            lines.append(line)
+                            rows.append(row)
                         else:
                             bad.append(BadLine(line, "duplicate", f"same key as line {first}"))
                     if count == size:
@@ -210,7 +220,7 @@ class RowStream:
                 bad.append(BadLine(line, "csv", f"unreadable CSV row: {exc}"))
         self.previous_line = previous
         self.report.rows += count
-        return parsed if count or not self.exhausted else None
+        return Batch(lines, rows) if count or not self.exhausted else None
 
 
 @contextlib.contextmanager

@@ -89,6 +89,7 @@ class TicketService:
         self.texts = texts
         self.settings = settings
         self.notifier = notifier
+        self._default_subjects: dict[str, str] = {}
 
     async def open_ticket(
         self,
@@ -123,13 +124,6 @@ class TicketService:
                 now=now,
                 message_id=message_id,
                 inbound_id=inbound_id,
-            )
-            await self.store.audit.record(
-                "ticket_opened",
-                now,
-                customer_id=customer_id,
-                channel=channel,
-                detail=ticket.reference,
             )
         logger.info("ticket %s opened (%s)", ticket.reference, channel)
         return ticket
@@ -175,6 +169,14 @@ class TicketService:
             **context,
         )
 
+    def _default_subject(self, language: str) -> str:
+        """The subject of a mail that had none (rendered once per language)."""
+        subject = self._default_subjects.get(language)
+        if subject is None:
+            subject = self.texts.render(language, "mail/default_subject")
+            self._default_subjects[language] = subject
+        return subject
+
     async def send_mail(
         self,
         ticket: Ticket,
@@ -185,7 +187,7 @@ class TicketService:
         recorded_body: str | None = None,
     ) -> str | None:
         """Queue an e-mail on the ticket's thread and record it; return our Message-ID."""
-        default_subject = self.texts.render(ticket.language, "mail/default_subject")
+        default_subject = self._default_subject(ticket.language)
         headers = dict(AUTOMATIC_HEADERS if reply.automatic else HUMAN_HEADERS)
         if reply.in_reply_to:
             headers["In-Reply-To"] = reply.in_reply_to
@@ -203,17 +205,15 @@ class TicketService:
             )
             if message_id is None:
                 return None
-            await self.store.tickets.add_message(
+            await self.store.inbound.record_answer(
                 ticket.id,
-                direction="out",
                 author="assistant" if reply.automatic else "staff",
                 kind=reply.kind,
                 body=reply.body if recorded_body is None else recorded_body,
-                now=now,
                 message_id=message_id,
+                now=now,
+                auto_reply_to=reply.recipient if reply.automatic else None,
             )
-            if reply.automatic:
-                await self.store.inbound.record_auto_reply(reply.recipient, now)
         return message_id
 
     async def open_from_chat(

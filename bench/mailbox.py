@@ -103,10 +103,19 @@ class TimedFaq:
             self.seconds += time.perf_counter() - started
             self.calls += 1
 
+    def match_many(self, texts: list[str]) -> list[Any]:
+        """Match a batch (one encoder call) and time it."""
+        started = time.perf_counter()
+        try:
+            return list(self.matcher.match_many(texts))
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.calls += len(texts)
+
 
 async def worker_pass(
     server: DovecotServer, user: str, password: str, folder: Path
-) -> tuple[int, float]:
+) -> tuple[int, float, TimedFaq]:
     """The worker over the inbox until empty; return (count, seconds)."""
     settings = Settings.from_environ(
         {

@@ -61,7 +61,7 @@ class Dataset:
         rng = random.Random(self.seed + 1)
         for i in range(1, self.customers + 1):
             if rng.random() < 0.2:
-                yield (f"B{i:07d}", "company", *demodata.company(rng))
+                yield (f"B{i:07d}", "company", *demodata.company_identity(rng))
             else:
                 yield (f"B{i:07d}", "person", *demodata.person(rng))
 

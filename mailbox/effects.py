@@ -11,9 +11,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from assistant.settings import Settings
-from assistant.tickets import MailReply, TicketService
+from assistant.tickets import MAX_SUBJECT_CHARS, MailReply, TicketService
 from mailbox.decide import Action, Decision, MailFacts
 from mailbox.parse import ParsedMail
+from store.inbound import MailIdentity, NewTicket
 from store.store import Store
 from store.tickets import Ticket
 
@@ -36,46 +37,70 @@ class MailEffects:
         self.tickets = tickets
         self.settings = settings
         self.faq_answer = faq_answer
+        self._faq_answers: dict[tuple[str, str], str] = {}
 
-    async def apply(
+    async def record(
         self,
+        identity: MailIdentity,
         mail: ParsedMail,
         decision: Decision,
         facts: MailFacts,
         *,
-        inbound_id: int,
         customer_id: int | None,
         now: datetime,
-    ) -> Ticket | None:
-        """Write everything the decision causes; return the ticket it concerns, if any."""
+    ) -> bool:
+        """Record the mail's identity and write everything the decision causes (call it inside
+        the mail's transaction); False when another process recorded this UID meanwhile."""
         action = decision.action
+        if action in (Action.FAQ, Action.NEW_TICKET) or (
+            action is Action.TOO_LARGE and decision.ticket is None
+        ):
+            opened = await self.store.inbound.record_with_ticket(
+                identity,
+                outcome=decision.outcome,
+                detail=decision.reason,
+                ticket=NewTicket(
+                    channel="email",
+                    contact=mail.reply_to or mail.sender or "unknown",
+                    customer_id=customer_id,
+                    subject=mail.subject[:MAX_SUBJECT_CHARS],
+                    language=decision.language,
+                    status="auto_answered" if action is Action.FAQ and decision.reply else "open",
+                ),
+                text=self._ticket_text(mail),
+                now=now,
+            )
+            if opened is None:
+                return False
+            new_id, ticket = opened
+            logger.info("ticket %s opened (email)", ticket.reference)
+            await self._after_ticket(ticket, mail, decision, new_id, now)
+            return True
+        inbound_id = await self.store.inbound.record(
+            folder=identity.folder, uidvalidity=identity.uidvalidity, uid=identity.uid,
+            message_id=identity.message_id, sha256=identity.sha256, size=identity.size,
+            raw_path=identity.raw_path, outcome=decision.outcome, now=now, detail=decision.reason,
+        )  # fmt: skip
+        if inbound_id is None:
+            return False
         if action is Action.BOUNCE:
             await self._bounce(facts, mail, now)
-            return None
-        if action in (Action.DUPLICATE, Action.AUTOMATIC):
-            return None
-        text = self._ticket_text(mail)
-        ticket = decision.ticket
-        if ticket is not None:
+        elif decision.ticket is not None:  # JOIN, or TOO_LARGE on a known thread
+            ticket = decision.ticket
             await self.tickets.add_customer_message(
-                ticket, text, now, message_id=mail.message_id, inbound_id=inbound_id
-            )
-        else:
-            ticket = await self.tickets.open_ticket(
-                channel="email",
-                contact=mail.reply_to or mail.sender or "unknown",
-                customer_id=customer_id,
-                subject=mail.subject,
-                text=text,
-                language=decision.language,
-                now=now,
-                status="auto_answered" if action is Action.FAQ and decision.reply else "open",
-                message_id=mail.message_id,
+                ticket, self._ticket_text(mail), now, message_id=mail.message_id,
                 inbound_id=inbound_id,
+            )  # fmt: skip
+            await self.store.inbound.set_outcome(
+                inbound_id, decision.outcome, ticket.id, decision.reason
             )
-        await self.store.inbound.set_outcome(
-            inbound_id, decision.outcome, ticket.id, decision.reason
-        )
+            await self._after_ticket(ticket, mail, decision, inbound_id, now)
+        return True
+
+    async def _after_ticket(
+        self, ticket: Ticket, mail: ParsedMail, decision: Decision, inbound_id: int, now: datetime
+    ) -> None:
+        """The loop guard's audit event, then the automatic answer if one is due."""
         if decision.loop_guarded:
             await self.store.audit.record(
                 "mail_loop_guard", now, channel="email", detail=f"{ticket.reference}"
@@ -83,26 +108,24 @@ class MailEffects:
             logger.warning("loop guard: no automatic answer on %s", ticket.reference)
         if decision.reply:
             await self._answer(ticket, mail, decision, inbound_id, now)
-        return ticket
 
     async def _answer(
         self, ticket: Ticket, mail: ParsedMail, decision: Decision, inbound_id: int, now: datetime
     ) -> None:
-        """Queue the automatic answer on the mail's thread, in the decision's language."""
+        """Queue the automatic answer on the mail's thread, in the ticket's language."""
         if decision.reply == "faq" and decision.faq_id and self.faq_answer is not None:
-            answer = self.faq_answer(decision.faq_id, decision.language)
-            body = self._render(ticket, decision, "faq_reply", answer=answer)
+            answer = self._faq_answer(decision.faq_id, decision.language)
+            body = self.tickets.mail_body(ticket, "faq_reply", answer=answer)
         elif decision.reply == "too_large":
-            body = self._render(
+            body = self.tickets.mail_body(
                 ticket,
-                decision,
                 "too_large",
                 size_mb=max(1, round(mail.size / MEGABYTE)),
                 max_mb=max(1, self.settings.mail_max_bytes // MEGABYTE),
             )
         else:
-            body = self._render(
-                ticket, decision, "acknowledgement", account_data=decision.asks_for_account_data
+            body = self.tickets.mail_body(
+                ticket, "acknowledgement", account_data=decision.asks_for_account_data
             )
         reply = MailReply(
             kind=decision.reply or "acknowledgement",
@@ -114,14 +137,14 @@ class MailEffects:
         )
         await self.tickets.send_mail(ticket, reply, now, dedup_key=f"inbound:{inbound_id}")
 
-    def _render(self, ticket: Ticket, decision: Decision, kind: str, **context: object) -> str:
-        return self.tickets.texts.render(
-            decision.language,
-            f"mail/{kind}",
-            reference=ticket.reference,
-            support_address=self.settings.support_address,
-            **context,
-        )
+    def _faq_answer(self, faq_id: str, language: str) -> str:
+        """A FAQ answer's text, rendered once per (id, language): it depends on nothing else."""
+        assert self.faq_answer is not None
+        key = (faq_id, language)
+        answer = self._faq_answers.get(key)
+        if answer is None:
+            answer = self._faq_answers[key] = self.faq_answer(faq_id, language)
+        return answer
 
     async def _bounce(self, facts: MailFacts, mail: ParsedMail, now: datetime) -> None:
         """Our mail to an address bounced: staff see it, the bot asks the customer to fix it."""

@@ -19,43 +19,37 @@ import contextlib
 import functools
 import hashlib
 import logging
-import os
 import random
-import re
 import sqlite3
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from assistant.clock import Clock, SystemClock
 from assistant.settings import Settings
 from assistant.texts import Texts
 from assistant.tickets import TicketService, ticket_reference
+from mailbox.batch import (
+    FaqMatcherLike,
+    PreparedMail,
+    RawStore,
+    faq_questions,
+    match_questions,
+    prepare,
+)
 from mailbox.connection import MailboxConnection, fetch_plan
-from mailbox.decide import Decision, FaqMatchLike, MailFacts, automatic_reason, decide
+from mailbox.decide import Decision, MailFacts, automatic_reason, decide
 from mailbox.effects import MailEffects
 from mailbox.imap import FetchedMail, ImapMailbox, ImapUnavailable
-from mailbox.parse import ParsedMail, parse_mail
+from mailbox.parse import ParsedMail
+from store.inbound import MailIdentity
 from store.store import Store
 
 logger = logging.getLogger(__name__)
 
-OFF_LOOP_BYTES = 512 * 1024  # bigger mails are hashed, written and parsed in a thread
 RECONNECT_FIRST = 1.0
 RECONNECT_MAX = 60.0
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class FaqMatcherLike(Protocol):
-    """What the worker needs from the FAQ matcher."""
-
-    def match(self, text: str) -> FaqMatchLike:
-        """The verdict on one question."""
-        ...
 
 
 FaqAnswer = Callable[[str, str], str]  # (faq id, language) -> the answer's text
@@ -92,7 +86,7 @@ class MailboxWorker:
         )
         self._fault = fault or (lambda point: None)
         self._reconnect_first, self._reconnect_max = reconnect_delays
-        self._raw_dirs: set[Path] = set()
+        self._raw = RawStore(settings.data_dir, settings.imap_folder)
         self._progress = asyncio.Condition()
         self.handled = 0  # messages processed since start (tests await it)
         self.own_addresses = tuple(
@@ -174,11 +168,12 @@ class MailboxWorker:
         handled = 0
         for batch, header_only in fetch_plan(pending, sizes, settings.mail_max_bytes):
             fetched = await connection.fetch(batch, header_only=header_only)
+            prepared = await self._prepare(uidvalidity, fetched)
             done: list[int] = []
             quarantined = []
-            for mail in fetched:
-                outcome = await self._handle(uidvalidity, mail)
-                (quarantined if outcome == "quarantined" else done).append(mail.uid)
+            for ready in prepared:
+                outcome = await self._handle(uidvalidity, ready)
+                (quarantined if outcome == "quarantined" else done).append(ready.fetched.uid)
             self._fault("archiving")
             await connection.archive(done, self._processed)
             await connection.archive(quarantined, settings.imap_quarantine_folder)
@@ -188,65 +183,65 @@ class MailboxWorker:
                 self._progress.notify_all()
         return handled
 
+    async def _prepare(self, uidvalidity: int, fetched: list[FetchedMail]) -> list[PreparedMail]:
+        """Keep and parse the batch in a thread, then match its FAQ questions together."""
+        prepared = await asyncio.to_thread(
+            prepare, self._raw, uidvalidity, fetched, self.settings.mail_max_bytes
+        )
+        if self.faq is not None:
+            questions = faq_questions(prepared, self.own_addresses)
+            start = 0
+            while start < len(questions):  # in chunks, letting the event loop breathe between
+                start = match_questions(self.faq, questions, start)
+                await asyncio.sleep(0)
+        return prepared
+
     # --- one message -------------------------------------------------------------------------
 
-    async def _handle(self, uidvalidity: int, fetched: FetchedMail) -> str:
+    async def _handle(self, uidvalidity: int, ready: PreparedMail) -> str:
         """Decide and record one message; return its outcome."""
         now = self.clock.now()
-        raw_path = ""
         try:
-            raw_path, digest = await self._offload(fetched, self._save_raw, uidvalidity, fetched)
             self._fault("saved")
-            header_only = fetched.header_only or fetched.size > self.settings.mail_max_bytes
-            mail = await self._offload(
-                fetched, parse_mail, fetched.raw, size=fetched.size, header_only=header_only
-            )
-            facts, customer_id = await self._facts(mail, digest, now)
-            decision = decide(
-                mail,
-                facts,
-                faq=self.faq.match if self.faq is not None else None,
-                own_addresses=self.own_addresses,
-                auto_reply_limit=self.settings.auto_reply_limit,
-            )
-            await _despite_cancellation(
-                self._record(
-                    uidvalidity, fetched, mail, decision, facts, customer_id, raw_path, digest, now
-                )
-            )
+            if ready.mail is None:
+                raise ready.error or ValueError("not parsed")
+            decision = await _despite_cancellation(self._record(uidvalidity, ready, now))
             self._fault("committed")
         except (OSError, sqlite3.Error, ImapUnavailable):
             raise  # passing trouble: the whole pass is retried
         except Exception as exc:
-            return await self._quarantine(uidvalidity, fetched, raw_path, exc, now)
-        logger.info("mail uid %d: %s (%s)", fetched.uid, decision.outcome, decision.reason)
+            return await self._quarantine(uidvalidity, ready, exc, now)
+        if decision is None:
+            return "recorded elsewhere"  # another process recorded it meanwhile
+        logger.info("mail uid %d: %s (%s)", ready.fetched.uid, decision.outcome, decision.reason)
         return decision.outcome
 
     async def _record(
-        self,
-        uidvalidity: int,
-        fetched: FetchedMail,
-        mail: ParsedMail,
-        decision: Decision,
-        facts: MailFacts,
-        customer_id: int | None,
-        raw_path: str,
-        digest: str,
-        now: datetime,
-    ) -> None:
-        """The one transaction: the mail's identity and everything it causes."""
+        self, uidvalidity: int, ready: PreparedMail, now: datetime
+    ) -> Decision | None:
+        """The one transaction: look up, decide, record the identity and all it causes."""
+        mail, fetched, faq = ready.mail, ready.fetched, self.faq
+        assert mail is not None
+        matched = ready.faq_match  # from the batch; else decide asks the matcher itself
         async with self.store.db.transaction():
-            inbound_id = await self.store.inbound.record(
+            facts, customer_id = await self._facts(mail, ready.digest, now)
+            decision = decide(
+                mail,
+                facts,
+                faq=(lambda _question: matched) if matched else (faq.match if faq else None),
+                own_addresses=self.own_addresses,
+                auto_reply_limit=self.settings.auto_reply_limit,
+            )
+            identity = MailIdentity(
                 folder=self.settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
-                message_id=mail.message_id, sha256=digest, size=fetched.size,
-                raw_path=raw_path, outcome=decision.outcome, now=now, detail=decision.reason,
+                message_id=mail.message_id, sha256=ready.digest, size=fetched.size,
+                raw_path=ready.raw_path,
             )  # fmt: skip
-            if inbound_id is not None:  # else another process recorded it meanwhile
-                await self.effects.apply(
-                    mail, decision, facts, inbound_id=inbound_id, customer_id=customer_id,
-                    now=now,
-                )  # fmt: skip
+            recorded = await self.effects.record(
+                identity, mail, decision, facts, customer_id=customer_id, now=now
+            )
             self._fault("transaction")
+        return decision if recorded else None
 
     async def _facts(
         self, mail: ParsedMail, digest: str, now: datetime
@@ -280,15 +275,14 @@ class MailboxWorker:
         return facts, found.customer_id
 
     async def _quarantine(
-        self, uidvalidity: int, fetched: FetchedMail, raw_path: str, exc: Exception, now: datetime
+        self, uidvalidity: int, ready: PreparedMail, exc: Exception, now: datetime
     ) -> str:
         """Record a message that cannot be processed; it goes to the quarantine folder."""
+        fetched = ready.fetched
         logger.exception("mail uid %d cannot be processed: quarantined", fetched.uid)
-        if not raw_path:
-            raw_path, _ = await self._offload(fetched, self._save_raw, uidvalidity, fetched)
         detail = f"{type(exc).__name__}"
         await _despite_cancellation(
-            self._record_quarantine(uidvalidity, fetched, raw_path, detail, now)
+            self._record_quarantine(uidvalidity, fetched, ready.raw_path, detail, now)
         )
         return "quarantined"
 
@@ -306,35 +300,12 @@ class MailboxWorker:
                 "mail_quarantined", now, channel="email", detail=f"uid {fetched.uid}: {detail}"
             )
 
-    def _save_raw(self, uidvalidity: int, fetched: FetchedMail) -> tuple[str, str]:
-        """Keep the bytes for audit and reprocessing; return (path under data dir, sha256)."""
-        folder = _UNSAFE.sub("_", self.settings.imap_folder) or "folder"
-        relative = Path("mail") / folder / str(uidvalidity) / f"{fetched.uid}.eml"
-        target = self.settings.data_dir / relative
-        if target.parent not in self._raw_dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._raw_dirs.add(target.parent)
-        temporary = target.with_suffix(".tmp")
-        temporary.write_bytes(fetched.raw)
-        os.replace(temporary, target)
-        return relative.as_posix(), hashlib.sha256(fetched.raw).hexdigest()
 
-    # --- helpers ---------------------------------------------------------------------------
-
-    async def _offload(
-        self, fetched: FetchedMail, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs
-    ) -> R:
-        """Small mails inline; big ones in a thread so the event loop stays responsive."""
-        if len(fetched.raw) < OFF_LOOP_BYTES:
-            return function(*args, **kwargs)
-        return await asyncio.to_thread(function, *args, **kwargs)
-
-
-async def _despite_cancellation(transaction: Coroutine[Any, Any, None]) -> None:
+async def _despite_cancellation(transaction: Coroutine[Any, Any, R]) -> R:
     """Let a short transaction finish (commit or roll back) even if the caller is cancelled."""
     task = asyncio.ensure_future(transaction)
     try:
-        await asyncio.shield(task)
+        return await asyncio.shield(task)
     except asyncio.CancelledError:
         if not task.done():
             with contextlib.suppress(Exception):
@@ -342,4 +313,4 @@ async def _despite_cancellation(transaction: Coroutine[Any, Any, None]) -> None:
         raise
 
 
-__all__ = ["Decision", "MailboxWorker"]
+__all__ = ["Decision", "FaqMatcherLike", "MailboxWorker"]

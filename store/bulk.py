@@ -1,8 +1,14 @@
-"""Bulk writes of the bank's files, run on the connection's own thread through ``Database.run``.
+"""Bulk writes of the bank's files, and the look-ups they need.
 
-Every function takes the raw ``sqlite3.Connection`` first and is called inside the import's
-single transaction. Upserts touch a row only when a value differs, so re-running a file changes
-nothing; they return how many rows they inserted or changed.
+An import runs in one transaction on the store's connection. Each batch is one ``Upsert``: a
+single ``INSERT ... SELECT FROM json_each(?)`` statement that SQLite runs on the connection's
+thread without the Python interpreter (joining references, sorting, updating indexes), so the
+import checks the next batch meanwhile. Upserts touch a row only when a value differs:
+re-running a file changes nothing.
+
+Look-ups (codes and numbers to ids) go through a separate read-only connection, ``Lookups``,
+so they never queue behind a batch being written. They see committed data, which is all they
+need: a file refers to rows of another table, imported by an earlier command.
 """
 
 from __future__ import annotations
@@ -12,68 +18,28 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from operator import itemgetter
+from pathlib import Path
 from typing import Any, NamedTuple
 
-from store.db import Database
+from store.db import BUSY_TIMEOUT_MS, Database
 
 logger = logging.getLogger(__name__)
 
 BULK_CACHE_KIB = 512 * 1024  # page cache while importing: big files insert into big indexes
 TABLES = ("customers", "contracts", "documents")
 
-CUSTOMER_COLUMNS = ("code", "kind", "name", "fiscal_code", "updated_at")
-CONTRACT_COLUMNS = (
-    "contract_number",
-    "module_number",
-    "customer_id",
-    "status",
-    "description",
-    "start_date",
-    "end_date",
-    "periodic_fee_cents",
-    "updated_at",
-)
-DOCUMENT_COLUMNS = (
-    "number",
-    "contract_id",
-    "kind",
-    "issue_date",
-    "amount_cents",
-    "pdf_path",
-    "pdf_sha256",
-    "published_at",
-)
-
-
-def _upsert_from_json(table: str, columns: tuple[str, ...], on_conflict: str) -> str:
-    """INSERT ... SELECT from a JSON array of rows (each an array in ``columns`` order).
-
-    One statement per batch: SQLite walks the whole batch in one step, without the Python
-    interpreter (so the import can check the next batch meanwhile).
-    """
-    values = ", ".join(f"value ->> {index}" for index in range(len(columns)))
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {values} FROM json_each(?)"
-        f" WHERE true {on_conflict}"
-    )
-
-
-UPSERT_CUSTOMERS = _upsert_from_json(
-    "customers",
-    CUSTOMER_COLUMNS,
-    """ON CONFLICT (code) DO UPDATE SET
-        kind = excluded.kind, name = excluded.name, fiscal_code = excluded.fiscal_code,
-        updated_at = excluded.updated_at
+# What a row of each table is matched on, and what an upsert may change (only when it differs).
+CONFLICT_KEYS = {
+    "customers": ("code",),
+    "contracts": ("contract_number", "module_number"),
+    "documents": ("number",),
+}
+UPDATES = {
+    "customers": """kind = excluded.kind, name = excluded.name,
+        fiscal_code = excluded.fiscal_code, updated_at = excluded.updated_at
     WHERE kind IS NOT excluded.kind OR name IS NOT excluded.name
         OR fiscal_code IS NOT excluded.fiscal_code""",
-)
-
-UPSERT_CONTRACTS = _upsert_from_json(
-    "contracts",
-    CONTRACT_COLUMNS,
-    """ON CONFLICT (contract_number, module_number) DO UPDATE SET
-        customer_id = excluded.customer_id, status = excluded.status,
+    "contracts": """customer_id = excluded.customer_id, status = excluded.status,
         description = excluded.description, start_date = excluded.start_date,
         end_date = excluded.end_date, periodic_fee_cents = excluded.periodic_fee_cents,
         updated_at = excluded.updated_at
@@ -81,15 +47,9 @@ UPSERT_CONTRACTS = _upsert_from_json(
         OR description IS NOT excluded.description OR start_date IS NOT excluded.start_date
         OR end_date IS NOT excluded.end_date
         OR periodic_fee_cents IS NOT excluded.periodic_fee_cents""",
-)
-
-# A metadata-only row (pdf_path and pdf_sha256 NULL) keeps the PDF already recorded; a new PDF
-# forgets the Telegram copy of the old one; published_at is set once, at first publication.
-UPSERT_DOCUMENTS = _upsert_from_json(
-    "documents",
-    DOCUMENT_COLUMNS,
-    """ON CONFLICT (number) DO UPDATE SET
-        contract_id = excluded.contract_id, kind = excluded.kind,
+    # A metadata-only row (no PDF) keeps the PDF already recorded; a new PDF forgets the
+    # Telegram copy of the old one; published_at is set once, at the first publication.
+    "documents": """contract_id = excluded.contract_id, kind = excluded.kind,
         issue_date = excluded.issue_date, amount_cents = excluded.amount_cents,
         pdf_path = coalesce(excluded.pdf_path, pdf_path),
         telegram_file_id = CASE WHEN coalesce(excluded.pdf_sha256, pdf_sha256) IS pdf_sha256
@@ -101,15 +61,10 @@ UPSERT_DOCUMENTS = _upsert_from_json(
         OR (excluded.pdf_path IS NOT NULL AND pdf_path IS NOT excluded.pdf_path)
         OR (excluded.pdf_sha256 IS NOT NULL AND pdf_sha256 IS NOT excluded.pdf_sha256)
         OR (published_at IS NULL AND excluded.published_at IS NOT NULL)""",
-)
-UPSERTS = {
-    "customers": UPSERT_CUSTOMERS,
-    "contracts": UPSERT_CONTRACTS,
-    "documents": UPSERT_DOCUMENTS,
 }
 
-# One notice per document ever (notices.document_id is UNIQUE): only for the documents this
-# run published for the first time, which carry this run's publication time.
+# One notice per document ever (notices.document_id is UNIQUE): only for the documents the
+# batch published for the first time, which carry this run's publication time.
 QUEUE_NOTICES = """
 INSERT INTO notices (customer_id, document_id, created_at)
 SELECT c.customer_id, d.id, ? FROM json_each(?) AS j
@@ -133,6 +88,95 @@ class StoredPdf(NamedTuple):
     pdf_sha256: str | None
 
 
+def _upsert(table: str, insert: str, on_conflict: str) -> str:
+    return f"{insert} ON CONFLICT ({on_conflict}) DO UPDATE SET {UPDATES[table]}"
+
+
+# Each statement reads a JSON array of rows as ``bankfiles`` parses them (?1) and the update
+# time (?2). References are joined here (the import checked that they exist), and the rows are
+# written in index order: documents by (contract, date), so that index grows page by page.
+UPSERT_CUSTOMERS = _upsert(
+    "customers",
+    """INSERT INTO customers (code, kind, name, fiscal_code, updated_at)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ?2 FROM json_each(?1)
+    ORDER BY 1""",
+    "code",
+)
+UPSERT_CONTRACTS = _upsert(
+    "contracts",
+    """INSERT INTO contracts (contract_number, module_number, customer_id, status, description,
+        start_date, end_date, periodic_fee_cents, updated_at)
+    SELECT j.value ->> 0, j.value ->> 1, cu.id, j.value ->> 3, j.value ->> 4, j.value ->> 5,
+        j.value ->> 6, j.value ->> 7, ?2
+    FROM json_each(?1) AS j JOIN customers cu ON cu.code = j.value ->> 2
+    ORDER BY 1, 2""",
+    "contract_number, module_number",
+)
+# A bare contract number (module NULL) names the contract's only module.
+_DOCUMENT_ROWS = """FROM json_each(?1) AS j JOIN contracts c
+        ON c.contract_number = j.value ->> 1
+        AND c.module_number = coalesce(j.value ->> 2, (SELECT min(k.module_number)
+            FROM contracts k WHERE k.contract_number = j.value ->> 1))
+    ORDER BY c.id, j.value ->> 4"""
+_DOCUMENT_INSERT = """INSERT INTO documents (number, contract_id, kind, issue_date, amount_cents,
+        pdf_path, pdf_sha256, published_at)"""
+UPSERT_DOCUMENTS = _upsert(
+    "documents",
+    f"""{_DOCUMENT_INSERT}
+    SELECT j.value ->> 0, c.id, j.value ->> 3, j.value ->> 4, j.value ->> 5, NULL, NULL, ?2
+    {_DOCUMENT_ROWS}""",
+    "number",
+)
+# Published rows carry two more values: the stored PDF's path and its sha256.
+UPSERT_PUBLISHED = _upsert(
+    "documents",
+    f"""{_DOCUMENT_INSERT}
+    SELECT j.value ->> 0, c.id, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 7,
+        j.value ->> 8, ?2
+    {_DOCUMENT_ROWS}""",
+    "number",
+)
+UPSERTS = {
+    "customers": UPSERT_CUSTOMERS,
+    "contracts": UPSERT_CONTRACTS,
+    "documents": UPSERT_DOCUMENTS,
+    "published": UPSERT_PUBLISHED,
+}
+
+
+class Upsert:
+    """One batch of rows to write, as a callable for ``Database.run``.
+
+    ``kind`` names the statement (customers, contracts, documents, published); ``rows`` are
+    sequences in its order. ``notify``: queue a notice for each document first published by
+    this batch. The repr never shows the rows (they hold personal data).
+    """
+
+    def __init__(
+        self, kind: str, rows: Sequence[Sequence[Any]], now: str, *, notify: bool = False
+    ) -> None:
+        self.kind = kind
+        self.size = len(rows)
+        self.sql = UPSERTS[kind]
+        self.params = (json.dumps(rows, separators=(",", ":")), now)
+        self.numbers = json.dumps([row[0] for row in rows]) if notify else None
+
+    def __call__(self, conn: sqlite3.Connection) -> Written:
+        """Write the batch; return what changed."""
+        before = conn.total_changes
+        conn.execute(self.sql, self.params)
+        changed = conn.total_changes - before
+        if self.numbers is None:
+            return Written(changed)
+        before = conn.total_changes
+        now = self.params[1]
+        conn.execute(QUEUE_NOTICES, (now, self.numbers, now))
+        return Written(changed, conn.total_changes - before)
+
+    def __repr__(self) -> str:
+        return f"<Upsert of {self.size} {self.kind} rows>"
+
+
 @asynccontextmanager
 async def bulk_session(db: Database) -> AsyncIterator[None]:
     """A bigger page cache for the duration of a bulk import (restored afterwards)."""
@@ -154,97 +198,56 @@ def max_id(conn: sqlite3.Connection, table: str) -> int:
 def count_after(conn: sqlite3.Connection, table: str, after_id: int) -> int:
     """How many rows of ``table`` have an id above ``after_id`` (the rows a run inserted)."""
     assert table in TABLES
-    return int(
-        conn.execute(f"SELECT count(*) FROM {table} WHERE id > ?", (after_id,)).fetchone()[0]
-    )
+    row = conn.execute(f"SELECT count(*) FROM {table} WHERE id > ?", (after_id,)).fetchone()
+    return int(row[0])
 
 
-def customer_ids(conn: sqlite3.Connection, codes: Iterable[str]) -> dict[str, int]:
-    """Customer id by code, for the codes that exist."""
-    rows = conn.execute(
-        "SELECT c.code, c.id FROM json_each(?) AS j JOIN customers c ON c.code = j.value",
-        (json.dumps(list(codes)),),
-    )
-    return dict(rows.fetchall())
+class Lookups:
+    """Codes and numbers to ids, on a read-only connection of the calling thread."""
 
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
-def contract_ids(
-    conn: sqlite3.Connection, numbers: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
-    """Contract id by (contract number, module number), for the pairs that exist."""
-    rows = conn.execute(
-        "SELECT c.contract_number, c.module_number, c.id FROM json_each(?) AS j"
-        " JOIN contracts c ON c.contract_number = json_extract(j.value, '$[0]')"
-        " AND c.module_number = json_extract(j.value, '$[1]')",
-        (json.dumps([list(pair) for pair in numbers]),),
-    )
-    return {(number, module): cid for number, module, cid in rows.fetchall()}
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
 
+    def customer_ids(self, codes: Iterable[str]) -> dict[str, int]:
+        """Customer id by code, for the codes that exist."""
+        rows = self.conn.execute(
+            "SELECT c.code, c.id FROM json_each(?) AS j JOIN customers c ON c.code = j.value",
+            (json.dumps(list(codes)),),
+        )
+        return dict(rows.fetchall())
 
-def contracts_by_number(
-    conn: sqlite3.Connection, numbers: Iterable[str]
-) -> dict[str, list[tuple[str, int]]]:
-    """(module number, id) of every contract with each bare contract number."""
-    rows = conn.execute(
-        "SELECT c.contract_number, c.module_number, c.id FROM json_each(?) AS j"
-        " JOIN contracts c ON c.contract_number = j.value",
-        (json.dumps(list(numbers)),),
-    )
-    found: dict[str, list[tuple[str, int]]] = {}
-    for number, module, cid in rows.fetchall():
-        found.setdefault(number, []).append((module, cid))
-    return found
+    def contract_ids(self, numbers: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Contract id by (contract number, module number), for the pairs that exist."""
+        rows = self.conn.execute(
+            "SELECT c.contract_number, c.module_number, c.id FROM json_each(?) AS j"
+            " JOIN contracts c ON c.contract_number = j.value ->> 0"
+            " AND c.module_number = j.value ->> 1",
+            (json.dumps([list(pair) for pair in numbers]),),
+        )
+        return {(number, module): cid for number, module, cid in rows.fetchall()}
 
+    def contracts_by_number(self, numbers: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+        """(module number, id) of every contract with each bare contract number."""
+        rows = self.conn.execute(
+            "SELECT c.contract_number, c.module_number, c.id FROM json_each(?) AS j"
+            " JOIN contracts c ON c.contract_number = j.value",
+            (json.dumps(list(numbers)),),
+        )
+        found: dict[str, list[tuple[str, int]]] = {}
+        for number, module, cid in rows.fetchall():
+            found.setdefault(number, []).append((module, cid))
+        return found
 
-def stored_pdfs(conn: sqlite3.Connection, numbers: Iterable[str]) -> dict[str, StoredPdf]:
-    """The recorded PDF of each document number that exists."""
-    rows = conn.execute(
-        "SELECT d.number, d.pdf_path, d.pdf_sha256 FROM json_each(?) AS j"
-        " JOIN documents d ON d.number = j.value",
-        (json.dumps(list(numbers)),),
-    )
-    return {number: StoredPdf(path, sha) for number, path, sha in rows.fetchall()}
-
-
-class Upsert:
-    """One batch of rows to write, as a callable for ``Database.run``.
-
-    Rows are in the ``*_COLUMNS`` order of their table. Documents are written in (contract,
-    date) order, so the index on those columns grows page by page instead of at random. With
-    ``published_at`` and ``notify``, each document first published by this batch gets a
-    notice. The repr never shows the rows (they hold personal data).
-    """
-
-    def __init__(
-        self,
-        table: str,
-        rows: list[Sequence[Any]],
-        *,
-        published_at: str | None = None,
-        notify: bool = False,
-    ) -> None:
-        assert table in TABLES
-        if table == "documents":
-            rows.sort(key=_CONTRACT_AND_DATE)
-        self.table = table
-        self.size = len(rows)
-        self.payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
-        self.published_at = published_at
-        self.numbers = json.dumps([row[0] for row in rows]) if notify and published_at else None
-
-    def __call__(self, conn: sqlite3.Connection) -> Written:
-        """Write the batch; return what changed."""
-        before = conn.total_changes
-        conn.execute(UPSERTS[self.table], (self.payload,))
-        changed = conn.total_changes - before
-        if self.numbers is None:
-            return Written(changed)
-        before = conn.total_changes
-        conn.execute(QUEUE_NOTICES, (self.published_at, self.numbers, self.published_at))
-        return Written(changed, conn.total_changes - before)
-
-    def __repr__(self) -> str:
-        return f"<Upsert of {self.size} {self.table} rows>"
-
-
-_CONTRACT_AND_DATE = itemgetter(1, 3)
+    def stored_pdfs(self, numbers: Iterable[str]) -> dict[str, StoredPdf]:
+        """The recorded PDF of each document number that exists."""
+        rows = self.conn.execute(
+            "SELECT d.number, d.pdf_path, d.pdf_sha256 FROM json_each(?) AS j"
+            " JOIN documents d ON d.number = j.value",
+            (json.dumps(list(numbers)),),
+        )
+        return {number: StoredPdf(path, sha) for number, path, sha in rows.fetchall()}

@@ -98,47 +98,42 @@ class Database:
         async with self._lock:
             token = _in_transaction.set(self)
             try:
-                await self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    await self.run(_begin)
+                except BaseException:
+                    # Cancelled while BEGIN was queued: it still runs on the thread.
+                    await self.run(_rollback_if_open)
+                    raise
                 try:
                     yield self
                 except BaseException:
-                    await self.conn.execute("ROLLBACK")
+                    await self.run(_rollback_if_open)
                     raise
-                await self.conn.execute("COMMIT")
+                await self.run(_commit)
             finally:
                 _in_transaction.reset(token)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return the last row id (for INSERT) or 0."""
-        cursor = await self.conn.execute(sql, params)
-        rowid = cursor.lastrowid or 0
-        await cursor.close()
-        return rowid
+        return int(await self.run(_execute_lastrowid, sql, params))
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return how many rows it changed."""
-        cursor = await self.conn.execute(sql, params)
-        count = cursor.rowcount
-        await cursor.close()
-        return count
+        return int(await self.run(_execute_rowcount, sql, params))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for many parameter rows."""
-        await self.conn.executemany(sql, rows)
+        await self.run(_executemany, sql, list(rows))
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         """The first row, or None."""
-        cursor = await self.conn.execute(sql, params)
-        row = await cursor.fetchone()
-        await cursor.close()
+        row: sqlite3.Row | None = await self.run(_fetchone, sql, params)
         return row
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """All rows."""
-        cursor = await self.conn.execute(sql, params)
-        rows = await cursor.fetchall()
-        await cursor.close()
-        return list(rows)
+        rows: list[sqlite3.Row] = await self.run(_fetchall, sql, params)
+        return rows
 
     async def run(self, function: Any, *args: Any) -> Any:
         """Run ``function(sqlite3_connection, *args)`` on the connection's own thread.
@@ -146,6 +141,59 @@ class Database:
         For bulk work (imports) that would pay one thread hop per statement otherwise.
         """
         return await self.conn._execute(function, self.conn._conn, *args)
+
+
+# --- run on the connection's thread: one hop per call ---------------------------------------
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+
+
+def _commit(conn: sqlite3.Connection) -> None:
+    conn.execute("COMMIT")
+
+
+def _rollback_if_open(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def _execute_lastrowid(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.lastrowid or 0
+    finally:
+        cursor.close()
+
+
+def _execute_rowcount(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def _executemany(conn: sqlite3.Connection, sql: str, rows: list[Sequence[Any]]) -> None:
+    conn.executemany(sql, rows).close()
+
+
+def _fetchone(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> sqlite3.Row | None:
+    cursor = conn.execute(sql, params)
+    try:
+        row: sqlite3.Row | None = cursor.fetchone()
+        return row
+    finally:
+        cursor.close()
+
+
+def _fetchall(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _split_sql(script: str) -> list[str]:

@@ -2,40 +2,27 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from assistant.clock import iso, parse_iso
+from assistant.clock import iso
 from store.db import Database
-from store.tickets import Ticket, ticket_from_row
-
-
-@dataclass(frozen=True)
-class InboundMail:
-    id: int
-    folder: str
-    uidvalidity: int
-    uid: int
-    message_id: str | None
-    sha256: str
-    size: int
-    raw_path: str  # relative to the data folder
-    outcome: str  # ticket | reply | faq | automatic | bounce | too_large | duplicate | quarantined
-    ticket_id: int | None
-    detail: str
-    processed_at: datetime
-
-
-@dataclass(frozen=True)
-class AddressFailure:
-    address: str
-    failed_at: datetime
-    message_id: str  # our Message-ID that bounced
-    status: str  # DSN status such as 5.1.1, or empty
-    cleared_at: datetime | None
+from store.inbound_rows import (
+    AddressFailure,
+    InboundMail,
+    MailIdentity,
+    MailLookup,
+    NewTicket,
+    execute,
+    failure_from_row,
+    inbound_from_row,
+    insert_answer,
+    insert_inbound,
+    insert_inbound_with_ticket,
+    lookup_rows,
+)
+from store.tickets import Ticket
 
 
 class InboundRepo:
@@ -63,9 +50,46 @@ class InboundRepo:
         values = (folder, uidvalidity, uid, message_id, sha256, size, raw_path, outcome)
         async with self.db.transaction():
             inbound_id: int | None = await self.db.run(
-                _insert_inbound, (*values, ticket_id, detail, iso(now))
+                insert_inbound, (*values, ticket_id, detail, iso(now))
             )
         return inbound_id
+
+    async def record_with_ticket(
+        self,
+        identity: MailIdentity,
+        *,
+        outcome: str,
+        detail: str,
+        ticket: NewTicket,
+        text: str,
+        now: datetime,
+    ) -> tuple[int, Ticket] | None:
+        """Record a message, the ticket it opens and its first message, in one round trip.
+
+        None when this UID was recorded before (nothing is written then).
+        """
+        async with self.db.transaction():
+            found: tuple[int, Ticket] | None = await self.db.run(
+                insert_inbound_with_ticket, identity, outcome, detail, ticket, text, now
+            )
+        return found
+
+    async def record_answer(
+        self,
+        ticket_id: int,
+        *,
+        author: str,
+        kind: str,
+        body: str,
+        message_id: str,
+        now: datetime,
+        auto_reply_to: str | None,
+    ) -> None:
+        """The answer we queued on a ticket, counted by the loop guard when it is automatic."""
+        async with self.db.transaction():
+            await self.db.run(
+                insert_answer, ticket_id, author, kind, body, message_id, now, auto_reply_to
+            )
 
     async def set_outcome(
         self, inbound_id: int, outcome: str, ticket_id: int | None, detail: str = ""
@@ -73,7 +97,7 @@ class InboundRepo:
         """Complete a record once the message's effects are known (same transaction)."""
         async with self.db.transaction():
             await self.db.run(
-                _execute,
+                execute,
                 "UPDATE inbound_mails SET outcome = ?, ticket_id = ?, detail = ? WHERE id = ?",
                 (outcome, ticket_id, detail, inbound_id),
             )
@@ -98,7 +122,7 @@ class InboundRepo:
             "SELECT * FROM inbound_mails WHERE folder = ? AND uidvalidity = ? AND uid = ?",
             (folder, uidvalidity, uid),
         )
-        return _inbound(row) if row else None
+        return inbound_from_row(row) if row else None
 
     async def seen_before(self, message_id: str | None, sha256: str) -> InboundMail | None:
         """An earlier record of the same message (same Message-ID, or same bytes without one)."""
@@ -114,7 +138,7 @@ class InboundRepo:
                 " ORDER BY id LIMIT 1",
                 (sha256,),
             )
-        return _inbound(row) if row else None
+        return inbound_from_row(row) if row else None
 
     async def lookup(
         self,
@@ -131,7 +155,14 @@ class InboundRepo:
         return cast(
             MailLookup,
             await self.db.run(
-                _lookup, message_id, sha256, reference, tuple(thread_ids), reply_to, sender, since
+                lookup_rows,
+                message_id,
+                sha256,
+                reference,
+                tuple(thread_ids),
+                reply_to,
+                sender,
+                since,
             ),
         )
 
@@ -141,7 +172,7 @@ class InboundRepo:
         rows = await self.db.fetchall(
             f"SELECT * FROM inbound_mails {where} ORDER BY id DESC LIMIT ?", (*params, limit)
         )
-        return [_inbound(row) for row in rows]
+        return [inbound_from_row(row) for row in rows]
 
     # --- the loop guard ----------------------------------------------------------------------
 
@@ -157,7 +188,7 @@ class InboundRepo:
         """Count one automatic reply to this address."""
         async with self.db.transaction():
             await self.db.run(
-                _execute,
+                execute,
                 "INSERT INTO auto_replies (address, sent_at) VALUES (?, ?)",
                 (address.lower(), iso(now)),
             )
@@ -181,7 +212,7 @@ class InboundRepo:
             "SELECT * FROM address_failures WHERE address = ? AND cleared_at IS NULL",
             (address.lower(),),
         )
-        return _failure(row) if row else None
+        return failure_from_row(row) if row else None
 
     async def failing_addresses(self, limit: int = 200) -> list[AddressFailure]:
         """Every address still marked failing, newest first."""
@@ -190,7 +221,7 @@ class InboundRepo:
             " ORDER BY failed_at DESC LIMIT ?",
             (limit,),
         )
-        return [_failure(row) for row in rows]
+        return [failure_from_row(row) for row in rows]
 
     async def clear_failing(self, address: str, now: datetime) -> None:
         """Forget the failure mark (the customer corrected or confirmed the address)."""
@@ -202,103 +233,11 @@ class InboundRepo:
             )
 
 
-@dataclass(frozen=True)
-class MailLookup:
-    """What the store knows about one incoming mail."""
-
-    seen_before: bool  # its Message-ID (or bytes, without one) was processed already
-    ticket_by_reference: Ticket | None
-    ticket_by_thread: Ticket | None
-    auto_replies_since: int  # automatic replies to its reply address since the moment asked
-    customer_id: int | None  # the customer whose account registered the sender's address
-
-
-_SEEN_BY_ID = (
-    "SELECT 1 FROM inbound_mails WHERE message_id = ? AND outcome != 'quarantined' LIMIT 1"
-)
-_SEEN_BY_BYTES = "SELECT 1 FROM inbound_mails WHERE sha256 = ? AND outcome != 'quarantined' LIMIT 1"
-
-
-def _lookup(
-    conn: sqlite3.Connection,
-    message_id: str | None,
-    sha256: str,
-    reference: str | None,
-    thread_ids: tuple[str, ...],
-    reply_to: str,
-    sender: str,
-    since: datetime,
-) -> MailLookup:
-    seen = conn.execute(
-        _SEEN_BY_ID if message_id else _SEEN_BY_BYTES, (message_id or sha256,)
-    ).fetchone()
-    by_reference = by_thread = None
-    if reference:
-        row = conn.execute("SELECT * FROM tickets WHERE reference = ?", (reference,)).fetchone()
-        by_reference = ticket_from_row(row) if row else None
-    if thread_ids:
-        row = conn.execute(
-            "SELECT t.* FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id"
-            f" WHERE m.message_id IN ({','.join('?' * len(thread_ids))})"
-            " ORDER BY m.id DESC LIMIT 1",
-            thread_ids,
-        ).fetchone()
-        by_thread = ticket_from_row(row) if row else None
-    replies = conn.execute(
-        "SELECT COUNT(*) FROM auto_replies WHERE address = ? AND sent_at >= ?",
-        (reply_to.lower(), iso(since)),
-    ).fetchone()
-    customer = conn.execute(
-        "SELECT customer_id FROM accounts WHERE lower(email) = lower(?)"
-        " ORDER BY status = 'active' DESC, id DESC LIMIT 1",
-        (sender,),
-    ).fetchone()
-    return MailLookup(
-        seen_before=seen is not None,
-        ticket_by_reference=by_reference,
-        ticket_by_thread=by_thread,
-        auto_replies_since=int(replies[0]) if replies else 0,
-        customer_id=int(customer[0]) if customer and sender else None,
-    )
-
-
-def _insert_inbound(conn: sqlite3.Connection, values: tuple[object, ...]) -> int | None:
-    cursor = conn.execute(
-        "INSERT INTO inbound_mails (folder, uidvalidity, uid, message_id, sha256, size,"
-        " raw_path, outcome, ticket_id, detail, processed_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (folder, uidvalidity, uid) DO NOTHING",
-        values,
-    )
-    return int(cursor.lastrowid) if cursor.rowcount and cursor.lastrowid else None
-
-
-def _execute(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> None:
-    conn.execute(sql, params)
-
-
-def _inbound(row: sqlite3.Row) -> InboundMail:
-    return InboundMail(
-        id=row["id"],
-        folder=row["folder"],
-        uidvalidity=row["uidvalidity"],
-        uid=row["uid"],
-        message_id=row["message_id"],
-        sha256=row["sha256"],
-        size=row["size"],
-        raw_path=row["raw_path"],
-        outcome=row["outcome"],
-        ticket_id=row["ticket_id"],
-        detail=row["detail"],
-        processed_at=parse_iso(row["processed_at"]),
-    )
-
-
-def _failure(row: sqlite3.Row) -> AddressFailure:
-    return AddressFailure(
-        address=row["address"],
-        failed_at=parse_iso(row["failed_at"]),
-        message_id=row["message_id"],
-        status=row["status"],
-        cleared_at=parse_iso(row["cleared_at"]) if row["cleared_at"] else None,
-    )
+__all__ = [
+    "AddressFailure",
+    "InboundMail",
+    "InboundRepo",
+    "MailIdentity",
+    "MailLookup",
+    "NewTicket",
+]

@@ -67,7 +67,7 @@ class TicketRepo:
         """A new ticket with a fresh, unguessable ``AC-`` reference."""
         values = (channel, contact, customer_id, subject, language, status, iso(now), iso(now))
         async with self.db.transaction():
-            ticket_id, reference = await self.db.run(_insert_ticket, values)
+            ticket_id, reference = await self.db.run(insert_ticket, values)
         return Ticket(
             id=ticket_id,
             reference=reference,
@@ -128,7 +128,7 @@ class TicketRepo:
         """Append one message to a ticket and touch it; return the message id."""
         values = (ticket_id, direction, author, kind, body, message_id, inbound_id, iso(now))
         async with self.db.transaction():
-            return int(await self.db.run(_insert_message, values))
+            return int(await self.db.run(insert_message, values))
 
     async def messages(self, ticket_id: int) -> list[TicketMessage]:
         """A ticket's messages, oldest first."""
@@ -165,7 +165,7 @@ class TicketRepo:
         return int(row[0]) if row else None
 
 
-def _insert_ticket(conn: sqlite3.Connection, values: tuple[object, ...]) -> tuple[int, str]:
+def insert_ticket(conn: sqlite3.Connection, values: tuple[object, ...]) -> tuple[int, str]:
     """INSERT a ticket under a random reference not used yet; return (id, reference)."""
     while True:
         reference = f"{REFERENCE_PREFIX}{secrets.randbelow(900_000) + 100_000}"
@@ -179,7 +179,8 @@ def _insert_ticket(conn: sqlite3.Connection, values: tuple[object, ...]) -> tupl
         return int(cursor.lastrowid or 0), reference
 
 
-def _insert_message(conn: sqlite3.Connection, values: tuple[object, ...]) -> int:
+def insert_message(conn: sqlite3.Connection, values: tuple[object, ...]) -> int:
+    """INSERT a ticket message and touch its ticket; return the message id."""
     cursor = conn.execute(
         "INSERT INTO ticket_messages (ticket_id, direction, author, kind, body, message_id,"
         " inbound_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

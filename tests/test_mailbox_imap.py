@@ -128,3 +128,16 @@ def test_tls_refuses_an_untrusted_certificate(
 def test_uid_sets_are_compact() -> None:
     assert uid_set([7, 1, 2, 3, 4, 9, 10]) == "1:4,7,9:10"
     assert uid_set([5]) == "5"
+
+
+def test_mailbox_settings_defaults_and_errors() -> None:
+    from assistant.errors import SettingsError
+    from assistant.settings import Settings
+
+    defaults = Settings.from_environ({})
+    assert defaults.imap_quarantine_folder == "Quarantine"
+    assert (defaults.imap_poll_seconds, defaults.imap_timeout_seconds) == (60, 30)
+    for name, value in (("IMAP_POLL_SECONDS", "0"), ("IMAP_TIMEOUT_SECONDS", "soon")):
+        with pytest.raises(SettingsError) as error:
+            Settings.from_environ({name: value})
+        assert error.value.variable == name

@@ -388,3 +388,16 @@ async def test_real_faq_answers_in_the_language_of_the_question(
     assert answer_words in answer.body_text
     [ticket] = await store.tickets.recent()
     assert (ticket.status, ticket.language) == ("auto_answered", language)
+
+
+async def test_a_30_mb_mail_is_answered_politely_under_the_default_limit(
+    worker: MailboxWorker, store: Store, imap_account: ImapAccount, settings: Settings
+) -> None:
+    assert settings.mail_max_bytes == 25 * 1024 * 1024  # the default
+    imap_account.append(mail("ecco le scansioni", attachment=bytes(range(256)) * 90_000))
+    assert await worker.process_once() == 1
+    [reply] = await store.outbox.list()
+    assert reply.kind == "ticket_too_large" and "25 MB" in reply.body_text
+    [record] = await store.inbound.recent()
+    assert record.size > 30_000_000 and record.outcome == "too_large"
+    assert (settings.data_dir / record.raw_path).stat().st_size < 70_000

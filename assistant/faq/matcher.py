@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from assistant.faq import lexicon
 from assistant.faq.analysis import LANGUAGES, Analysis, Analyzer, raw_words
@@ -171,8 +173,11 @@ class FaqMatcher:
         """Every label's score for a question (``analysis``: the text's, if already made)."""
         if analysis is None:
             analysis = self.analyzer.analyze(text[:MAX_CHARS])
-        lexical, best_language = self._lexical(analysis)
         semantic = self._semantic(text) if analysis.words else {}
+        return self._blend(analysis, semantic)
+
+    def _blend(self, analysis: Analysis, semantic: dict[str, float]) -> Scores:
+        lexical, best_language = self._lexical(analysis)
         weight = SEMANTIC_WEIGHT if self._vectors is not None else 0.0
         blended = {
             label: (1 - weight) * lexical.get(label, 0.0) + weight * semantic.get(label, 0.0)
@@ -187,6 +192,34 @@ class FaqMatcher:
         if social is not None:
             return FaqMatch(social, None, 1.0, (), analysis.language or _social_language(analysis))
         return decide(self.score(text, analysis))
+
+    def match_many(self, texts: Sequence[str]) -> list[FaqMatch]:
+        """``match`` of each text, with one batched encoder call for all of them."""
+        analyses = [self.analyzer.analyze(text[:MAX_CHARS]) for text in texts]
+        socials = [_social_kind(analysis.words) for analysis in analyses]
+        to_encode = [
+            index
+            for index, (analysis, social) in enumerate(zip(analyses, socials, strict=True))
+            if social is None and analysis.words
+        ]
+        vectors = (
+            self._encoder.encode([texts[index] for index in to_encode])
+            if self._encoder is not None and self._vectors is not None and to_encode
+            else None
+        )
+        row_of = {index: row for row, index in enumerate(to_encode)}
+        matches = []
+        for index, (analysis, social) in enumerate(zip(analyses, socials, strict=True)):
+            if social is not None:
+                language = analysis.language or _social_language(analysis)
+                matches.append(FaqMatch(social, None, 1.0, (), language))
+                continue
+            row = row_of.get(index)
+            semantic = (
+                self._similarities(vectors[row]) if vectors is not None and row is not None else {}
+            )
+            matches.append(decide(self._blend(analysis, semantic)))
+        return matches
 
     def _lexical(self, analysis: Analysis) -> tuple[dict[str, float], str]:
         """Best BM25 score per label over both languages' indexes, and the better language."""
@@ -206,7 +239,12 @@ class FaqMatcher:
         """Cosine with each label's nearest example (0 when below zero or no encoder)."""
         if self._encoder is None or self._vectors is None:
             return {}
-        similarities = self._vectors @ self._encoder.encode_one(text)
+        return self._similarities(self._encoder.encode_one(text))
+
+    def _similarities(self, vector: npt.NDArray[np.float32]) -> dict[str, float]:
+        """Cosine of one sentence vector with each label's nearest example, at least 0."""
+        assert self._vectors is not None
+        similarities = self._vectors @ vector
         nearest = np.maximum.reduceat(similarities, self._label_starts)
         return {label: max(float(v), 0.0) for label, v in zip(self._labels, nearest, strict=True)}
 

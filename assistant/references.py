@@ -1,0 +1,98 @@
+"""The customers and contracts a bank file refers to: rows naming unknown ones are rejected.
+
+Checked per batch on the distinct references only (a file names the same contract many times),
+with the answers cached across batches. The rows that pass keep their codes and numbers: the
+store joins them to ids as it writes (``store.bulk``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from operator import attrgetter
+from typing import Any
+
+from assistant.bankfiles import BadRow
+from assistant.rowstream import Batch, RowStream
+from store import bulk
+
+logger = logging.getLogger(__name__)
+
+MAX_CACHED = 1_000_000
+Check = Callable[[Iterable[Any]], dict[Any, BadRow | None]]
+
+
+class References:
+    """Checks a stream's references through a read-only connection (``bulk.Lookups``)."""
+
+    def __init__(self, lookups: bulk.Lookups, stream: RowStream) -> None:
+        self.lookups = lookups
+        self.stream = stream
+        self.problems: dict[Any, BadRow | None] = {}  # reference -> None when it is fine
+
+    def customers(self, batch: Batch) -> Batch:
+        """The rows whose customer code exists; the others are rejected."""
+        return self._keep(batch, _CUSTOMER, self._check_customers)
+
+    def contracts(self, batch: Batch) -> Batch:
+        """The rows naming exactly one existing contract; the others are rejected."""
+        return self._keep(batch, _CONTRACT, self._check_contracts)
+
+    def _keep(self, batch: Batch, key: Callable[[Any], Any], check: Check) -> Batch:
+        problems = self.problems
+        wanted = set(map(key, batch.rows))
+        unchecked = wanted - problems.keys()
+        if unchecked:
+            if len(problems) > MAX_CACHED:
+                problems.clear()
+            problems.update(check(unchecked))
+        if all(problems[reference] is None for reference in wanted):
+            return batch
+        kept = Batch([], [])
+        for line, row in zip(batch.lines, batch.rows, strict=True):
+            problem = problems[key(row)]
+            if problem is None:
+                kept.lines.append(line)
+                kept.rows.append(row)
+            else:
+                self.stream.reject(line, problem)
+        return kept
+
+    def _check_customers(self, codes: Iterable[str]) -> dict[Any, BadRow | None]:
+        codes = list(codes)
+        found = self.lookups.customer_ids(codes)
+        return {code: None if code in found else _unknown("customer", code) for code in codes}
+
+    def _check_contracts(
+        self, references: Iterable[tuple[str, str | None]]
+    ) -> dict[Any, BadRow | None]:
+        references = list(references)
+        pairs = [(number, module) for number, module in references if module is not None]
+        bare = [number for number, module in references if module is None]
+        found = self.lookups.contract_ids(pairs) if pairs else {}
+        modules = self.lookups.contracts_by_number(bare) if bare else {}
+        checked: dict[Any, BadRow | None] = {
+            pair: None if pair in found else _unknown("contract", "/".join(pair)) for pair in pairs
+        }
+        for number in bare:
+            checked[(number, None)] = _only(number, len(modules.get(number, [])))
+        return checked
+
+
+def _unknown(what: str, key: str) -> BadRow:
+    return BadRow(f"unknown_{what}", f"unknown {what} {key[:40]!r}")
+
+
+def _only(number: str, modules: int) -> BadRow | None:
+    if modules == 1:
+        return None
+    if not modules:
+        return _unknown("contract", number)
+    return BadRow(
+        "ambiguous_contract",
+        f"contract {number[:40]!r} has {modules} modules: write CONTRACT/MODULE",
+    )
+
+
+_CUSTOMER = attrgetter("customer_code")
+_CONTRACT = attrgetter("contract_number", "module_number")
