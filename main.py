@@ -66,7 +66,9 @@ async def serve(settings: Settings, *, console: bool, mailbox: bool = True) -> i
     from assistant.core import Assistant
     from assistant.demo import make_demo
     from assistant.faq import FaqMatcher
+    from assistant.flows.invoices import file_id_keeper
     from assistant.notices import NoticeFanout
+    from assistant.registry import REGISTRY
     from assistant.texts import Texts
     from assistant.tickets import TicketService
     from bot.console import ConsoleFrontEnd
@@ -86,6 +88,7 @@ async def serve(settings: Settings, *, console: bool, mailbox: bool = True) -> i
     assistant = Assistant(
         store=store, texts=texts, settings=settings, clock=clock, faq=faq, mail_queued=sender.wake
     )
+    REGISTRY.document_sent(file_id_keeper(store))  # re-send PDFs by Telegram's file_id
     front: ConsoleFrontEnd | TelegramFrontEnd
     if console:
         front = ConsoleFrontEnd(assistant)
@@ -262,12 +265,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse, configure, run one command; return the exit status."""
     args = build_parser().parse_args(argv)
-    redact.install(logging.DEBUG if args.verbose else logging.INFO)
+    level = logging.DEBUG if args.verbose else logging.INFO
+    redact.install(level)
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.command == "chat" or (
+        args.command == "run" and (args.console or not settings.telegram_bot_token)
+    ):
+        logfile = settings.data_dir / "areaclienti.log"
+        print(f"Log: {logfile}", file=sys.stderr)
+        redact.install(level, logfile)
     command: Command = args.func
     try:
         return asyncio.run(_with_signals(command(settings, args)))

@@ -18,6 +18,7 @@ manifest and is stored as 12000 with kind ``credit_note`` (``Document.signed_cen
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 from typing import NamedTuple
 
@@ -135,7 +136,7 @@ def parse_customer(fields: list[str]) -> CustomerRow:
     problem = fiscal_code_problem(kind, fiscal_code)
     if problem:
         raise BadRow("fiscal_code", problem)
-    name = " ".join(_text(fields[2], "name").split())
+    name = _text(fields[2], "name", collapse=True)
     return CustomerRow(_key(fields[0], "customer_code"), kind, name, fiscal_code)
 
 
@@ -157,7 +158,7 @@ def parse_contract(fields: list[str]) -> ContractRow:
         _key(fields[1], "module_number"),
         _key(fields[2], "customer_code"),
         status,
-        " ".join(_text(fields[4], "description").split()),
+        _text(fields[4], "description", collapse=True),
         start,
         end,
         parse_amount(fields[7], "periodic_fee"),
@@ -234,19 +235,22 @@ def _column_count(fields: list[str], columns: tuple[str, ...]) -> BadRow:
 
 def _key(value: str, column: str) -> str:
     key = "".join(value.split()).upper()
-    if not key or len(key) > MAX_TEXT or "\ufffd" in key:
-        _text(value, column)  # raises the reason
+    if not key or len(key) > MAX_TEXT or "\ufffd" in key or not key.isprintable():
+        _text(value, column)  # raises the reason, if any
     return key
 
 
-def _text(value: str, column: str) -> str:
-    text = value.strip()
+def _text(value: str, column: str, *, collapse: bool = False) -> str:
+    """A non-empty text field, trimmed (``collapse``: runs of spaces and newlines as one space)."""
+    text = " ".join(value.split()) if collapse else value.strip()
     if not text:
         raise BadRow("missing", f"{column} is empty")
     if len(text) > MAX_TEXT:
         raise BadRow("too_long", f"{column} is longer than {MAX_TEXT} characters")
     if "\ufffd" in text:
         raise BadRow("encoding", f"{column} is not valid UTF-8")
+    if not text.isprintable() and _CONTROL.search(text):
+        raise BadRow("control", f"{column} contains a control character")
     return text
 
 
@@ -258,6 +262,7 @@ def _choice(value: str, column: str, choices: tuple[str, ...]) -> str:
     return text
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _KINDS = {kind: kind for kind in CUSTOMER_KINDS}
 _STATUSES = {status: status for status in CONTRACT_STATUSES}
 _DOCUMENT_KINDS = {kind: kind for kind in DOCUMENT_KINDS}

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +52,13 @@ async def import_file(
     is the real publication).
     """
     when = iso(now)
-    parsers = {
+    parsers: dict[str, tuple[tuple[str, ...], Callable[[list[str]], Any]]] = {
         "customers": (bankfiles.CUSTOMER_COLUMNS, bankfiles.parse_customer),
         "contracts": (bankfiles.CONTRACT_COLUMNS, bankfiles.parse_contract),
-        "documents": (bankfiles.MANIFEST_COLUMNS, _parse_metadata),
+        "documents": (
+            bankfiles.MANIFEST_COLUMNS,
+            partial(bankfiles.parse_document, need_file=False),
+        ),
     }
     if what not in parsers:
         raise ValueError(f"unknown bank file {what!r}")
@@ -132,10 +137,6 @@ async def publish_file(
         else:
             shelf.discard()
     return stream.report
-
-
-def _parse_metadata(fields: list[str]) -> bankfiles.DocumentRow:
-    return bankfiles.parse_document(fields, need_file=False)
 
 
 # --- command line ---------------------------------------------------------------------------

@@ -174,7 +174,6 @@ class TelegramNoticeSender:
                 while len(in_flight) >= self.max_in_flight:
                     await asyncio.wait(list(in_flight.values()), return_when="FIRST_COMPLETED")
                 await self.limiter.acquire()
-                self._chat_ready[chat_id] = loop.time() + self.chat_interval
                 task = asyncio.create_task(self._send(row))
                 in_flight[chat_id] = task
                 task.add_done_callback(functools.partial(_forget, in_flight, chat_id))
@@ -194,6 +193,10 @@ class TelegramNoticeSender:
         else:
             await _settle(self.store.notices.mark_telegram_sent(row.id, self.clock.now()))
             self.sent += 1
+        finally:
+            # Counted from Telegram's answer: the next message to this chat arrives at least
+            # chat_interval after this one did, whatever the network's jitter.
+            self._chat_ready[row.chat_id] = asyncio.get_running_loop().time() + self.chat_interval
 
     async def _stop_chat(self, row: TelegramNotice, error: str) -> None:
         now = self.clock.now()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
 _PATTERNS = (
     # e-mail addresses
@@ -53,13 +54,24 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install(level: int = logging.INFO) -> None:
-    """Configure the root logger with redaction on every handler."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter())
+def install(level: int = logging.INFO, logfile: Path | None = None) -> None:
+    """Configure the root logger with redaction on every handler.
+
+    With ``logfile`` (the console chat, where log lines would mix with the conversation) the
+    records go to that file and only warnings reach the terminal.
+    """
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    terminal = logging.StreamHandler()
+    handlers: list[logging.Handler] = [terminal]
+    if logfile is not None:
+        logfile.parent.mkdir(parents=True, exist_ok=True)
+        terminal.setLevel(logging.WARNING)
+        handlers.append(logging.FileHandler(logfile, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(RedactingFilter())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "aiosqlite", "telegram.ext.Updater"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,9 +1,11 @@
 """Streaming a bank CSV file into the store: batches, line numbers, one transaction, progress.
 
 ``RowStream.apply`` reads the file row by row (never the whole file), checks each row with the
-file's ``parse`` function, drops rows whose key already appeared in the file, and hands batches
-of good rows to a ``write`` coroutine, all inside one transaction that is rolled back when a row
-was bad (unless ``skip_invalid``). The keys seen are kept, one per row, to find duplicates.
+file's ``parse`` function and drops rows whose key already appeared in the file. Each batch of
+good rows goes to a ``prepare`` coroutine (references, PDFs) that returns the batch's write job;
+the job runs on SQLite's thread while the next batch is checked. All of it happens in one
+transaction, rolled back when a row was bad (unless ``skip_invalid``). The keys seen are kept,
+one per row (about 100 bytes each), to find duplicates.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -132,7 +135,8 @@ class RowStream:
             try:
                 header = next(reader, None)
             except csv.Error as exc:
-                header, self.report.unusable = None, f"unreadable header: {exc}"
+                self.report.unusable = f"unreadable header: {exc}"
+                return
             if header is None or [h.strip().lower() for h in header] != list(self.columns):
                 found = "nothing" if header is None else ",".join(header)[:200]
                 expected = ",".join(self.columns)
@@ -238,8 +242,8 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 def _default_key(table: str) -> Callable[[Any], Any]:
     if table == "contracts":
-        return lambda row: (row[0], row[1])  # contract number, module number
-    return lambda row: row[0]  # customer code, document number
+        return itemgetter(0, 1)  # contract number, module number
+    return itemgetter(0)  # customer code, document number
 
 
 class _Progress:

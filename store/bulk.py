@@ -25,7 +25,7 @@ from store.db import BUSY_TIMEOUT_MS, Database
 
 logger = logging.getLogger(__name__)
 
-BULK_CACHE_KIB = 512 * 1024  # page cache while importing: big files insert into big indexes
+BULK_CACHE_KIB = 1024 * 1024  # page cache while importing: a big file touches big indexes
 TABLES = ("customers", "contracts", "documents")
 
 # What a row of each table is matched on, and what an upsert may change (only when it differs).

@@ -266,3 +266,58 @@ def test_main_py_import_lists_bad_rows_and_fails(tmp_path: Path) -> None:
     assert "line 5: invalid codice fiscale: wrong check character" in done.stdout
     assert "nothing written" in done.stderr
     assert "RSSMRA85T10A562X" not in done.stdout + done.stderr  # no fiscal code echoed
+
+
+def test_progress_is_shown_on_a_terminal_only(tmp_path: Path) -> None:
+    import pty
+
+    path = write(tmp_path / "customers.csv", CUSTOMERS_HEADER, GOOD_CUSTOMERS)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AREACLIENTI_DB": str(tmp_path / "db.sqlite"),
+        "AREACLIENTI_DATA_DIR": str(tmp_path / "data"),
+    }
+    command = [sys.executable, str(ROOT / "main.py"), "import", "customers", str(path)]
+    main_fd, terminal_fd = pty.openpty()
+    try:
+        done = subprocess.run(
+            command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=terminal_fd, timeout=60
+        )
+        os.close(terminal_fd)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(main_fd)
+    assert done.returncode == EXIT_OK
+    assert b"customers.csv: 3 rows (100%)" in shown
+    assert b"rows (" not in done.stdout
+
+
+async def test_unreadable_rows_and_control_characters_are_bad_rows(
+    store: Store, tmp_path: Path, clock: ManualClock
+) -> None:
+    huge = "x" * 200_000  # beyond the CSV reader's field limit
+    path = write(
+        tmp_path / "customers.csv",
+        CUSTOMERS_HEADER,
+        [
+            GOOD_CUSTOMERS[0],
+            "C5,person,Nul\x00Byte,RSSMRA85T10A562S",  # line 3
+            f'C6,person,"{huge}",RSSMRA85T10A562S',  # line 4
+            '"C7\x07",person,Bell,RSSMRA85T10A562S',  # line 5
+            'C8,person,"Maria\n  Rossi",RSSMRA85T10A562S',  # lines 6-7: a quoted line break
+            *GOOD_CUSTOMERS[1:],  # lines 8-9
+        ],
+    )
+    report = await import_file(store, "customers", path, now=clock.now(), skip_invalid=True)
+    assert reasons(report) == [(3, "control"), (4, "csv"), (5, "control")]
+    assert report.new == 4
+    maria = await store.customers.by_code("C8")
+    assert maria is not None and maria.name == "Maria Rossi"

@@ -157,3 +157,20 @@ def test_typed_numbers_are_recognised() -> None:
     assert typed_document_number("12345") is None
     assert pdf_filename("2024/000123") == "2024-000123.pdf"
     assert pdf_filename("../../etc/passwd") == "etc-passwd.pdf"
+
+
+async def test_a_company_pages_through_its_contracts_to_choose_one(
+    assistant: Assistant, area: AreaData
+) -> None:
+    customer = await area.customer("Flotta Srl", kind="company")
+    for n in range(20):
+        await area.contract(customer, number=f"LF{n:03d}")
+    chat = await logged_in_chat(assistant, area, customer)
+
+    out = await chat.say("/fatture")
+    seen = [label for label in labels(out) if "LF" in label]
+    while any("Successivi" in label for label in labels(out)):
+        out = await chat.press(button(out, "Successivi"))
+        seen += [label for label in labels(out) if "LF" in label]
+
+    assert len(seen) == 20 and len(set(seen)) == 20

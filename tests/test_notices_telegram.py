@@ -208,3 +208,20 @@ async def test_a_notice_is_sent_exactly_once_across_a_kill_and_restart(
         assert len(telegram.api.sent(chat_id)) == 1, chat_id
     assert counts == {"sent": len(chats)}
     assert len(mails) == len(chats)  # one e-mail per customer, never two
+
+
+async def test_many_documents_make_one_short_chat_message(
+    telegram: TelegramHarness, area: AreaData, clock: ManualClock, store: Store
+) -> None:
+    _, contract = await registered(area, 97)
+    for n in range(1, 26):
+        await area.document(contract, number=f"2025/{n:06d}")
+    fanout = fanout_for(telegram, clock)
+
+    await fanout.process_pending()
+
+    (queued,) = await store.notices.telegram_for_chat("97")
+    assert "25 nuovi documenti" in queued.body and "…e 15 altri" in queued.body
+    assert len(queued.buttons) == 10 and len(queued.body) < 4096
+    (mail,) = await store.outbox.list()
+    assert all(f"2025/{n:06d}" in mail.body_text for n in range(1, 26))  # the e-mail lists all

@@ -135,18 +135,8 @@ async def document_button(ctx: Context) -> None:
 async def _contracts_page(ctx: Context, offset: int, limit: int) -> tuple[list[Contract], int]:
     """Active then terminated contracts from ``offset``, and how many there are in all."""
     customer = customer_id(ctx)
-    active = await ctx.store.contracts.count_for_customer(customer, "active")
-    terminated = await ctx.store.contracts.count_for_customer(customer, "terminated")
-    page: list[Contract] = []
-    if offset < active:
-        page += await ctx.store.contracts.for_customer(
-            customer, "active", offset=offset, limit=limit
-        )
-    if len(page) < limit and offset + len(page) < active + terminated:
-        page += await ctx.store.contracts.for_customer(
-            customer, "terminated", offset=max(offset - active, 0), limit=limit - len(page)
-        )
-    return page, active + terminated
+    page = await ctx.store.contracts.for_customer(customer, None, offset=offset, limit=limit)
+    return page, await ctx.store.contracts.count_for_customer(customer)
 
 
 async def choose_contract(ctx: Context, offset: int) -> None:
