@@ -12,7 +12,10 @@ Fiscal codes (python-stdnum):
 
 Amounts are euros with a ``.`` decimal and at most two decimals, stored as cents. Documents
 are stored with a positive amount: a credit note may be written ``-120.00`` or ``120.00`` in the
-manifest and is stored as 12000 with kind ``credit_note`` (``Document.signed_cents`` gives -12000).
+manifest and is stored as 12000 with kind ``credit_note`` (``Document.signed_cents`` gives -12000);
+an invoice must be positive, and no document is zero. Dates are ``YYYY-MM-DD`` (1900-2099). A
+terminated contract needs an end date, which is not before its start. Text fields must be valid
+UTF-8, without control characters, at most ``MAX_TEXT`` characters.
 """
 
 from __future__ import annotations

@@ -156,7 +156,11 @@ def _write_if_changed(path: Path, content: bytes) -> None:
 
 
 def _csv(*values: str) -> str:
-    return ",".join(f'"{v}"' if any(c in v for c in ',"\n') else v for v in values)
+    """One CSV line (RFC 4180 quoting)."""
+    quoted = (
+        '"' + v.replace('"', '""') + '"' if any(c in v for c in ',"\n') else v for v in values
+    )
+    return ",".join(quoted)
 
 
 async def make_demo(settings: Settings, *, customers: int, seed: int) -> int:

@@ -28,7 +28,8 @@ class References:
     def __init__(self, lookups: bulk.Lookups, stream: RowStream) -> None:
         self.lookups = lookups
         self.stream = stream
-        self.problems: dict[Any, BadRow | None] = {}  # reference -> None when it is fine
+        self.checked: set[Any] = set()  # references looked up already, good or bad
+        self.bad: dict[Any, BadRow] = {}  # the bad ones and why
 
     def customers(self, batch: Batch) -> Batch:
         """The rows whose customer code exists; the others are rejected."""
@@ -39,18 +40,18 @@ class References:
         return self._keep(batch, _CONTRACT, self._check_contracts)
 
     def _keep(self, batch: Batch, key: Callable[[Any], Any], check: Check) -> Batch:
-        problems = self.problems
         wanted = set(map(key, batch.rows))
-        unchecked = wanted - problems.keys()
+        unchecked = wanted - self.checked
         if unchecked:
-            if len(problems) > MAX_CACHED:
-                problems.clear()
-            problems.update(check(unchecked))
-        if all(problems[reference] is None for reference in wanted):
+            if len(self.checked) > MAX_CACHED:
+                self.checked.clear()
+            self.checked |= unchecked
+            self.bad.update((ref, bad) for ref, bad in check(unchecked).items() if bad)
+        if not self.bad or wanted.isdisjoint(self.bad):
             return batch
         kept = Batch([], [])
         for line, row in zip(batch.lines, batch.rows, strict=True):
-            problem = problems[key(row)]
+            problem = self.bad.get(key(row))
             if problem is None:
                 kept.lines.append(line)
                 kept.rows.append(row)

@@ -52,6 +52,7 @@ def smtp_server_process(
     port: int,
     total: Any,
     distinct: Any,
+    size: Any,
     ready: multiprocessing.synchronize.Event,
     stop: multiprocessing.synchronize.Event,
 ) -> None:
@@ -64,6 +65,7 @@ def smtp_server_process(
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             seen.update(envelope.rcpt_tos)
             with total.get_lock():
+                size.value += len(envelope.original_content or envelope.content)
                 total.value += 1
             distinct.value = len(seen)
             return "250 OK"
@@ -83,11 +85,12 @@ class SmtpCounter:
         self.port = port
         self.total = context.Value("q", 0)
         self.distinct = context.Value("q", 0)
+        self.size = context.Value("q", 0)  # bytes of every message received
         self._ready = context.Event()
         self._stop = context.Event()
         self._process = context.Process(
             target=smtp_server_process,
-            args=(port, self.total, self.distinct, self._ready, self._stop),
+            args=(port, self.total, self.distinct, self.size, self._ready, self._stop),
             daemon=True,
         )
 
@@ -99,6 +102,7 @@ class SmtpCounter:
     def reset(self) -> None:
         with self.total.get_lock():
             self.total.value = 0
+            self.size.value = 0
 
     def stop(self) -> None:
         self._stop.set()
@@ -184,15 +188,18 @@ async def publish(store: Any, folder: Path, data_dir: Path, now: datetime) -> fl
 # --- measurements ---------------------------------------------------------------------------
 
 
-async def bare_smtp_loop(messages: list[Any], sender: str, port: int) -> float:
-    """Seconds for a bare aiosmtplib loop to send ``messages`` over one connection."""
+async def bare_smtp_loop(messages: list[tuple[bytes, list[str]]], sender: str, port: int) -> float:
+    """Seconds for a bare aiosmtplib loop to send ``messages`` (pre-built bytes, the very bytes
+    the sender sent) over one connection, with the sender's MAIL options."""
     import aiosmtplib
 
     smtp = aiosmtplib.SMTP(hostname=HOST, port=port)
     started = time.perf_counter()
     await smtp.connect()
-    for message, recipients in messages:
-        await smtp.send_message(message, sender=sender, recipients=recipients)
+    await smtp.ehlo()
+    options = ["BODY=8BITMIME"] if smtp.supports_extension("8bitmime") else []
+    for data, recipients in messages:
+        await smtp.sendmail(sender, recipients, data, mail_options=options)
     await smtp.quit()
     return time.perf_counter() - started
 
@@ -223,7 +230,7 @@ async def main(args: argparse.Namespace) -> int:
     from assistant.texts import Texts
     from bot.telegram_app import build_application
     from bot.telegram_render import TelegramNotifier
-    from mailbox.compose import build_message, envelope_recipients
+    from mailbox.compose import envelope_recipients, message_bytes
     from mailbox.outgoing import OutboxSender
     from store.store import Store
     from tests.fakes.bot_api import FakeBotApi
@@ -284,6 +291,7 @@ async def main(args: argparse.Namespace) -> int:
         with contextlib.suppress(asyncio.CancelledError):
             await sender_task
         sent_mails, distinct = smtp.total.value, smtp.distinct.value
+        sender_bytes = smtp.size.value
 
         assert fanout.telegram is not None
         started = time.perf_counter()
@@ -291,10 +299,14 @@ async def main(args: argparse.Namespace) -> int:
         telegram_seconds = time.perf_counter() - started
 
         rows = await store.outbox.list(limit=expected_mails + 10)
-        messages = [(build_message(m, settings), envelope_recipients(m)) for m in rows]
+        messages = [(message_bytes(m, settings), envelope_recipients(m)) for m in rows]
         smtp.reset()
         bare_seconds = await bare_smtp_loop(messages, settings.mail_from_address, smtp.port)
         bare_rate = len(messages) / bare_seconds
+        print(
+            f"e-mail bytes received: OutboxSender {sender_bytes:,},"
+            f" bare loop {smtp.size.value:,} ({len(messages):,} messages)"
+        )
         mail_rate = sent_mails / mail_seconds
         print(
             f"e-mail: OutboxSender {mail_rate:,.0f}/s ({sent_mails:,} in {mail_seconds:.1f} s),"

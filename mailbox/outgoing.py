@@ -3,7 +3,9 @@
 Every mail is an outbox row first (queued in the transaction of the event that causes it). The
 sender polls the table every second (mail queued by another process, e.g. ``publish``) and can
 be woken by in-process enqueuers with ``wake()``. Per pass it takes up to ``BATCH_SIZE`` due
-rows, oldest first, over one SMTP connection.
+rows, oldest first. ``run()`` keeps one SMTP connection open across passes: checked before
+reuse (NOOP when it sat unused a while), replaced when it fails, closed (QUIT) after
+``IDLE_CLOSE_SECONDS`` without mail; ``send_due()`` connects for its one pass only.
 
 Outcomes of one row:
     accepted by the server   -> status sent (recipients refused among several are noted)
@@ -12,10 +14,12 @@ Outcomes of one row:
                                 15 minutes apart, forever (an SMTP outage loses nothing)
 
 Crash safety: a row is marked sent right after the server accepted it (the bookkeeping is
-shielded from cancellation). A kill between the server's "250" and that update resends that one
-mail on the next start, with the same Message-ID and Date (the message is rebuilt from the row),
-so receivers and our bounce matching see one message. ``.eml`` files are written atomically under
-a name derived from the row, so a rewrite after a crash replaces the same file.
+shielded from cancellation; to save time it runs while the next mail's MAIL FROM and RCPT TO
+travel, and that mail's DATA waits for it, so at most one accepted mail is ever unrecorded). A
+kill between the server's "250" and that update resends that one mail on the next start, with
+the same Message-ID, Date and bytes (the message is rebuilt from the row), so receivers and our
+bounce matching see one message. ``.eml`` files are written atomically under a name derived
+from the row, so a rewrite after a crash replaces the same file.
 
 Logs name the outbox id and kind, never addresses or bodies (bodies carry passwords and codes).
 """
@@ -27,6 +31,7 @@ import contextlib
 import enum
 import logging
 import sqlite3
+import time
 from collections.abc import Awaitable
 from datetime import timedelta
 from email.errors import MessageError
@@ -36,10 +41,12 @@ from assistant.errors import DeliveryError, PermanentDeliveryError
 from assistant.redact import redact
 from assistant.settings import Settings
 from mailbox.compose import (
+    LISTING_LIMIT,
     build_message,
     envelope_recipients,
+    format_listing,
     mask_addresses,
-    mask_recipients,
+    message_bytes,
     remove_stale_temp_files,
 )
 from mailbox.transport import ConnectionLost, Transport, transport_for
@@ -49,13 +56,13 @@ from store.store import Store
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
-BATCH_SIZE = 50
+BATCH_SIZE = 200
+IDLE_CLOSE_SECONDS = 30.0
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=15)
-LISTING_LIMIT = 200
 LOCKED_RETRY_SECONDS = 1.0
 
-__all__ = ["OutboxSender", "build_message", "retry_delay", "run_outbox_listing"]
+__all__ = ["OutboxSender", "build_message", "format_listing", "retry_delay", "run_outbox_listing"]
 
 
 def retry_delay(failures: int) -> timedelta:
@@ -90,6 +97,9 @@ class OutboxSender:
         self.batch_size = batch_size
         self._wake = asyncio.Event()
         self._pass_lock = asyncio.Lock()
+        self._transport: Transport | None = None
+        self._last_used = 0.0  # time.monotonic() of the transport's last use
+        self._recording: asyncio.Future[None] | None = None  # marking the last accepted mail
 
     def wake(self) -> None:
         """Ask for a pass now (call after queueing a mail in this process)."""
@@ -98,21 +108,26 @@ class OutboxSender:
     async def run(self) -> None:
         """Deliver until cancelled: a pass on every wake-up and at least every poll interval."""
         await self._announce()
-        while True:
-            self._wake.clear()
-            try:
-                taken, _ = await self._pass()
-            except Exception:
-                logger.exception("outbox pass failed; trying again shortly")
-                taken = 0
-            if taken >= self.batch_size:
-                continue  # more may be due right now
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    taken, _ = await self._pass(keep_open=True)
+                except Exception:
+                    logger.exception("outbox pass failed; trying again shortly")
+                    taken = 0
+                if taken >= self.batch_size:
+                    continue  # more may be due right now
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                if time.monotonic() - self._last_used >= IDLE_CLOSE_SECONDS:
+                    await self._close_transport(graceful=True)
+        finally:
+            await self._close_transport(graceful=False)
 
     async def send_due(self) -> int:
         """One pass over the due rows; return how many were delivered."""
-        _, delivered = await self._pass()
+        _, delivered = await self._pass(keep_open=False)
         return delivered
 
     async def _announce(self) -> None:
@@ -130,15 +145,40 @@ class OutboxSender:
                 settings.smtp_security,
             )
 
-    async def _pass(self) -> tuple[int, int]:
+    async def _pass(self, *, keep_open: bool) -> tuple[int, int]:
         """Deliver up to one batch of due rows; return (rows taken, rows delivered)."""
         async with self._pass_lock:
             mails = await self.store.outbox.due(self.clock.now(), limit=self.batch_size)
             if not mails:
                 return 0, 0
-            return len(mails), await self._deliver(mails)
+            transport = await self._open_transport(mails)
+            if transport is None:
+                return len(mails), 0
+            delivered, connected = 0, True
+            try:
+                for mail in mails:
+                    outcome = await self._deliver_one(transport, mail)
+                    self._last_used = time.monotonic()
+                    delivered += outcome is Outcome.SENT
+                    if outcome is Outcome.DISCONNECTED:
+                        connected = False
+                        break  # the rest stay due; the next pass reconnects
+                await self._settle_previous()
+            except BaseException:
+                await self._close_transport(graceful=False)
+                await self._settle_previous()
+                raise
+            if not (keep_open and connected):
+                await self._close_transport(graceful=connected)
+            return len(mails), delivered
 
-    async def _deliver(self, mails: list[OutboxMail]) -> int:
+    async def _open_transport(self, mails: list[OutboxMail]) -> Transport | None:
+        """The open transport (reused when it still works), or None: ``mails`` deferred."""
+        transport = self._transport
+        if transport is not None:
+            if await transport.alive():
+                return transport
+            await self._close_transport(graceful=False)  # e.g. the server timed us out
         transport = transport_for(self.settings)
         try:
             await transport.open()
@@ -151,42 +191,47 @@ class OutboxSender:
                 len(mails),
                 min(retry_delay(mail.attempts + 1) for mail in mails).total_seconds(),
             )
-            return 0
-        delivered = 0
-        try:
-            for mail in mails:
-                outcome = await self._deliver_one(transport, mail)
-                delivered += outcome is Outcome.SENT
-                if outcome is Outcome.DISCONNECTED:
-                    break  # the rest stay due; the next pass reconnects
-        except BaseException:
-            await transport.close(graceful=False)
-            raise
-        await transport.close(graceful=True)
-        return delivered
+            return None
+        self._transport, self._last_used = transport, time.monotonic()
+        return transport
+
+    async def _close_transport(self, *, graceful: bool) -> None:
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            await transport.close(graceful=graceful)
 
     async def _deliver_one(self, transport: Transport, mail: OutboxMail) -> Outcome:
-        """Send one row and record the outcome."""
+        """Send one row and record the outcome (marking it sent goes on while the next one's
+        envelope travels: ``_settle_previous`` ends it before the server can accept another)."""
         try:
-            message = build_message(mail, self.settings)
+            data = message_bytes(mail, self.settings, eight_bit=transport.eight_bit)
             recipients = envelope_recipients(mail)
         except (ValueError, MessageError) as exc:
+            await self._settle_previous()
             await self._fail(mail, f"cannot build the message: {exc}")
             return Outcome.FAILED
         try:
-            refused = await transport.send(mail, message, recipients)
+            refused = await transport.send(mail, data, recipients, self._settle_previous)
         except PermanentDeliveryError as exc:
+            await self._settle_previous()
             await self._fail(mail, str(exc))
             return Outcome.FAILED
         except DeliveryError as exc:
+            await self._settle_previous()
             await self._defer(mail, str(exc))
             return Outcome.DISCONNECTED if isinstance(exc, ConnectionLost) else Outcome.DEFERRED
         note = f"refused: {mask_addresses(refused)}" if refused else None
-        await finish_even_if_cancelled(self._record_sent(mail, note))
+        self._recording = asyncio.ensure_future(self._record_sent(mail, note))
         logger.info("outbox %d (%s) sent", mail.id, mail.kind)
         if refused:
             logger.warning("outbox %d (%s): some recipients refused", mail.id, mail.kind)
         return Outcome.SENT
+
+    async def _settle_previous(self) -> None:
+        """Wait until the last accepted mail is marked sent (even when cancelled meanwhile)."""
+        recording, self._recording = self._recording, None
+        if recording is not None:
+            await finish_even_if_cancelled(recording)
 
     async def _record_sent(self, mail: OutboxMail, note: str | None) -> None:
         """Mark the row sent, waiting out a database another process keeps locked.
@@ -246,41 +291,3 @@ async def run_outbox_listing(settings: Settings, *, failed_only: bool) -> int:
         await store.close()
     print(format_listing(mails, failed_only=failed_only))
     return 0
-
-
-def format_listing(mails: list[OutboxMail], *, failed_only: bool = False) -> str:
-    """A plain-text table: id, created, kind, status, attempts, next attempt, to, last error."""
-    if not mails:
-        return "no failed e-mails" if failed_only else "the outbox is empty"
-    header = (
-        "ID",
-        "CREATED (UTC)",
-        "KIND",
-        "STATUS",
-        "ATTEMPTS",
-        "NEXT ATTEMPT",
-        "TO",
-        "LAST ERROR",
-    )
-    rows = [header]
-    for mail in mails:
-        rows.append(
-            (
-                str(mail.id),
-                f"{mail.created_at:%Y-%m-%d %H:%M}",
-                mail.kind,
-                mail.status,
-                str(mail.attempts),
-                f"{mail.next_attempt_at:%Y-%m-%d %H:%M}" if mail.status == "pending" else "-",
-                mask_recipients(mail.recipient),
-                mask_addresses(mail.last_error or "-"),
-            )
-        )
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header) - 1)]
-    lines = []
-    for row in rows:
-        padded = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
-        lines.append("  ".join([*padded, row[-1]]))
-    if len(mails) >= LISTING_LIMIT:
-        lines.append(f"(the newest {LISTING_LIMIT} shown)")
-    return "\n".join(line.rstrip() for line in lines)

@@ -6,9 +6,10 @@ thread without the Python interpreter (joining references, sorting, updating ind
 import checks the next batch meanwhile. Upserts touch a row only when a value differs:
 re-running a file changes nothing.
 
-Look-ups (codes and numbers to ids) go through a separate read-only connection, ``Lookups``,
-so they never queue behind a batch being written. They see committed data, which is all they
-need: a file refers to rows of another table, imported by an earlier command.
+Look-ups (do these codes and numbers exist?) go through a separate read-only connection,
+``Lookups``, so they never queue behind a batch being written. They see committed data, which
+is all they need: a file refers to rows of another table, imported by an earlier command.
+Requires SQLite 3.38 or later (the ``->>`` operator).
 """
 
 from __future__ import annotations
@@ -28,12 +29,7 @@ logger = logging.getLogger(__name__)
 BULK_CACHE_KIB = 1024 * 1024  # page cache while importing: a big file touches big indexes
 TABLES = ("customers", "contracts", "documents")
 
-# What a row of each table is matched on, and what an upsert may change (only when it differs).
-CONFLICT_KEYS = {
-    "customers": ("code",),
-    "contracts": ("contract_number", "module_number"),
-    "documents": ("number",),
-}
+# What an upsert may change in an existing row, and only when a value differs.
 UPDATES = {
     "customers": """kind = excluded.kind, name = excluded.name,
         fiscal_code = excluded.fiscal_code, updated_at = excluded.updated_at

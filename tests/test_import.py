@@ -30,7 +30,7 @@ CONTRACTS_HEADER = (
 GOOD_CUSTOMERS = [
     "C1,person,Mario Rossi,RSSMRA85T10A562S",
     "C2,company,Alfa Leasing Srl,00743110157",
-    'C3,person,"Rossi, Maria",rssmra85t10a56nh',  # omocodia, lower case
+    'C3,person,"D\'Angelo,  Zoë",rssmra85t10a56nh',  # omocodia, lower case
 ]
 GOOD_CONTRACTS = [
     "1000001,01,C1,active,Fiat Panda,2020-01-01,,450.00",
@@ -137,7 +137,7 @@ async def test_skip_invalid_imports_the_good_rows_and_still_lists_the_bad(
     assert (report.new, report.changed) == (3, 3)
     omocodia = await store.customers.by_code("c3")
     assert omocodia is not None
-    assert (omocodia.name, omocodia.fiscal_code) == ("Rossi, Maria", "RSSMRA85T10A56NH")
+    assert (omocodia.name, omocodia.fiscal_code) == ("D'Angelo, Zoë", "RSSMRA85T10A56NH")
     assert await store.customers.by_code("C4") is None
 
 
