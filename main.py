@@ -52,15 +52,19 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """The service: every worker in one event loop until Ctrl-C or SIGTERM."""
-    return await serve(settings, console=args.console or not settings.telegram_bot_token)
+    return await serve(
+        settings, console=args.console or not settings.telegram_bot_token, demo=args.demo
+    )
 
 
 async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     """The console chat alone (e-mails still go out through the outbox)."""
-    return await serve(settings, console=True, mailbox=False)
+    return await serve(settings, console=True, mailbox=False, demo=args.demo)
 
 
-async def serve(settings: Settings, *, console: bool, mailbox: bool = True) -> int:
+async def serve(
+    settings: Settings, *, console: bool, mailbox: bool = True, demo: bool = False
+) -> int:
     """Build every component over one store and run them together until cancelled."""
     from assistant.clock import SystemClock
     from assistant.core import Assistant
@@ -77,11 +81,11 @@ async def serve(settings: Settings, *, console: bool, mailbox: bool = True) -> i
     from mailbox.worker import MailboxWorker
     from store.store import Store
 
-    if not settings.db_path.exists():
-        print(f"First start: creating the demo database {settings.db_path} ...")
-        await make_demo(settings, customers=20, seed=2008)
     clock = SystemClock()
     store = await Store.open(settings.db_path, message_id_domain=_mail_domain(settings))
+    if demo and await store.customers.count() == 0:
+        print(f"First start: creating the demo data in {settings.db_path} ...")
+        await make_demo(settings, customers=20, seed=2008)
     texts = Texts(settings.templates_dir)
     faq = await asyncio.to_thread(FaqMatcher.load, settings.data_dir / "cache")
     sender = OutboxSender(store, settings, clock)
@@ -137,7 +141,8 @@ async def serve(settings: Settings, *, console: bool, mailbox: bool = True) -> i
         for task in [front_task, *tasks]:
             task.cancel()
         await asyncio.gather(front_task, *tasks, return_exceptions=True)
-        await sender.send_due()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(sender.send_due(), timeout=10)  # what the last step queued
         await store.close()
 
 
@@ -210,9 +215,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the service (chat, outgoing mail, notices, mailbox)")
     p.add_argument("--console", action="store_true", help="console chat even with a Telegram token")
+    p.add_argument(
+        "--demo", action="store_true", help="create the demo data if the database is empty"
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("chat", help="console chat in this terminal")
+    p.add_argument(
+        "--demo", action="store_true", help="create the demo data if the database is empty"
+    )
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("demo", help="create a deterministic demo dataset")
