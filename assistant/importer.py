@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import bankfiles
+from assistant.bankfast import DocumentChunks
 from assistant.clock import SystemClock, iso
 from assistant.publishing import PdfShelf, pdf_relpath, read_pdf
 from assistant.references import References
@@ -62,7 +63,8 @@ async def import_file(
     }
     if what not in parsers:
         raise ValueError(f"unknown bank file {what!r}")
-    stream = RowStream(path, *parsers[what], what)
+    fast = DocumentChunks() if what == "documents" else None
+    stream = RowStream(path, *parsers[what], what, fast=fast)
     lookups = bulk.Lookups(store.db.path)
     references = References(lookups, stream)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
 from assistant.bankfiles import BadRow
@@ -95,5 +95,6 @@ def _only(number: str, modules: int) -> BadRow | None:
     )
 
 
-_CUSTOMER = attrgetter("customer_code")
-_CONTRACT = attrgetter("contract_number", "module_number")
+# By position: rows are NamedTuples (ContractRow, DocumentRow) or plain tuples in their order.
+_CUSTOMER = itemgetter(2)  # ContractRow.customer_code
+_CONTRACT = itemgetter(1, 2)  # DocumentRow.contract_number, module_number

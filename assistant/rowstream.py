@@ -1,11 +1,13 @@
 """Streaming a bank CSV file into the store: batches, line numbers, one transaction, progress.
 
-``RowStream.apply`` reads the file row by row (never the whole file), checks each row with the
-file's ``parse`` function and drops rows whose key already appeared in the file. Each batch of
-good rows goes to a ``prepare`` coroutine (references, PDFs) that returns the batch's write job;
-the job runs on SQLite's thread while the next batch is checked. All of it happens in one
-transaction, rolled back when a row was bad (unless ``skip_invalid``). The keys seen are kept,
-one per row (about 100 bytes each), to find duplicates.
+``RowStream.apply`` reads the file in chunks of lines (never the whole file). A chunk whose lines
+are all in the usual form is checked at once by the file's ``fast`` function (``bankfast``);
+any other chunk goes through the csv reader, row by row, and the file's ``parse`` function,
+which finds each bad row's reason. Rows whose key already appeared in the file are dropped.
+Each batch of good rows goes to a ``prepare`` coroutine (references, PDFs) that returns the
+batch's write job; the job runs on SQLite's thread while the next batch is checked. All of it
+happens in one transaction, rolled back when a row was bad (unless ``skip_invalid``). The keys
+seen are kept, one per row (about 100 bytes each), to find duplicates.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import contextlib
 import csv
 import gc
+import itertools
 import logging
 import sqlite3
 import sys
@@ -24,6 +27,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from assistant.bankfast import FastParse
 from assistant.bankfiles import BadRow
 from store import bulk
 from store.db import Database
@@ -101,15 +105,16 @@ class RowStream:
         parse: Callable[[list[str]], Any],
         table: str,
         key: Callable[[Any], Any] | None = None,
+        fast: FastParse | None = None,
     ) -> None:
         self.path = path
         self.columns = columns
         self.parse = parse
         self.key = key or _default_key(table)
+        self.fast = fast  # rows of a chunk in the usual form, or None (see bankfast)
         self.report = ImportReport(path=path, table=table)
         self.seen: dict[Any, int] = {}  # key -> line of its first row
         self.previous_line = 0  # line number of the last row read
-        self.exhausted = False
 
     def reject(self, line: int, problem: BadRow) -> None:
         """Record a bad row found while writing (unknown reference, missing file...)."""
@@ -147,7 +152,7 @@ class RowStream:
             try:
                 async with bulk.bulk_session(db), db.transaction():
                     before = await db.run(bulk.max_id, self.report.table)
-                    await self._pipeline(db, reader, prepare, batch, meter)
+                    await self._pipeline(db, handle, prepare, batch, meter)
                     if self.report.bad and not skip_invalid:
                         raise Rollback
                     self.report.new = await db.run(bulk.count_after, self.report.table, before)
@@ -159,12 +164,12 @@ class RowStream:
         self.report.bad.sort()
 
     async def _pipeline(
-        self, db: Database, reader: Any, prepare: Prepare, size: int, meter: _Progress
+        self, db: Database, handle: Any, prepare: Prepare, size: int, meter: _Progress
     ) -> None:
         """Check batch k+1 in this thread while SQLite writes batch k in its own."""
         writing: asyncio.Future[bulk.Written] | None = None
         try:
-            while (batch := self._parse_batch(reader, size)) is not None:
+            while (batch := self._parse_batch(handle, size)) is not None:
                 job = await prepare(batch) if batch.rows else None
                 if writing is not None:
                     self._count(await writing)
@@ -184,47 +189,68 @@ class RowStream:
         self.report.changed += written.changed
         self.report.notices += written.notices
 
-    def _parse_batch(self, reader: Any, size: int) -> Batch | None:
-        """Up to ``size`` good rows (possibly none) of the next ``size`` rows; None at the end.
-
-        The hot loop of every import: it runs once per row of a million-row file.
-        """
-        if self.exhausted:
+    def _parse_batch(self, handle: Any, size: int) -> Batch | None:
+        """The good rows of the next ``size`` lines or so (possibly none); None at the end."""
+        lines = list(itertools.islice(handle, size))
+        if not lines:
             return None
+        if self.fast and (batch := self._fast_batch(self.fast, lines)):
+            return batch
+        return self._checked_batch(lines, handle)
+
+    def _fast_batch(self, fast: FastParse, lines: list[str]) -> Batch | None:
+        """The batch of a chunk in the usual form, one row per line, no duplicate; else None."""
+        if (parsed := fast(lines)) is None:
+            return None
+        keys, rows = parsed
+        count, seen = len(rows), self.seen
+        if len(set(keys)) != count or not seen.keys().isdisjoint(keys):
+            return None  # a duplicate: the checked path reports it
+        first = self.previous_line + 1
+        numbers = range(first, first + count)
+        seen.update(zip(keys, numbers, strict=True))
+        self.previous_line += count
+        self.report.rows += count
+        return Batch(list(numbers), rows)
+
+    def _checked_batch(self, lines: list[str], handle: Any) -> Batch:
+        """The good rows of ``lines``, read row by row with the csv reader; a row that goes
+        on past the last line (a quoted newline) is read to its end from ``handle``."""
         parse, key, seen, bad = self.parse, self.key, self.seen, self.report.bad
-        lines: list[int] = []
+        reader = csv.reader(itertools.chain(lines, handle))
+        base = previous = self.previous_line
+        end = len(lines)
+        good_lines: list[int] = []
         rows: list[Any] = []
-        count, previous = 0, self.previous_line
-        while count < size:
+        count = 0
+        while reader.line_num < end:
             try:
                 for fields in reader:
-                    line, previous = previous + 1, reader.line_num
-                    if not fields:
-                        continue  # a blank line
-                    count += 1
-                    try:
-                        row = parse(fields)
-                    except BadRow as exc:
-                        bad.append(BadLine(line, exc.reason, exc.detail))
-                    else:
-                        first = seen.setdefault(key(row), line)
-                        if first == line:
-                            lines.append(line)
-                            rows.append(row)
+                    line, previous = previous + 1, base + reader.line_num
+                    if fields:  # not a blank line
+                        count += 1
+                        try:
+                            row = parse(fields)
+                        except BadRow as exc:
+                            bad.append(BadLine(line, exc.reason, exc.detail))
                         else:
-                            bad.append(BadLine(line, "duplicate", f"same key as line {first}"))
-                    if count == size:
+                            first = seen.setdefault(key(row), line)
+                            if first == line:
+                                good_lines.append(line)
+                                rows.append(row)
+                            else:
+                                bad.append(BadLine(line, "duplicate", f"same key as line {first}"))
+                    if reader.line_num >= end:
                         break
                 else:
-                    self.exhausted = True
-                break
+                    break  # the file ended
             except csv.Error as exc:
-                line, previous = previous + 1, reader.line_num
+                line, previous = previous + 1, base + reader.line_num
                 count += 1
                 bad.append(BadLine(line, "csv", f"unreadable CSV row: {exc}"))
         self.previous_line = previous
         self.report.rows += count
-        return Batch(lines, rows) if count or not self.exhausted else None
+        return Batch(good_lines, rows)
 
 
 @contextlib.contextmanager

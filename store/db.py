@@ -113,6 +113,16 @@ class Database:
             finally:
                 _in_transaction.reset(token)
 
+    async def execute_alone(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement as its own transaction, in one hop; return the rows it changed.
+
+        Inside the caller's ``transaction()`` it simply joins it.
+        """
+        if _in_transaction.get() is self:
+            return await self.execute_rowcount(sql, params)
+        async with self._lock:  # never inside another coroutine's open transaction
+            return await self.execute_rowcount(sql, params)
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return the last row id (for INSERT) or 0."""
         return int(await self.run(_execute_lastrowid, sql, params))

@@ -8,7 +8,7 @@ from datetime import datetime
 from email.utils import make_msgid
 
 from assistant.clock import iso, parse_iso
-from store.db import Database, _in_transaction
+from store.db import Database
 from store.records import OutboxMail
 
 
@@ -79,7 +79,7 @@ class OutboxRepo:
 
     async def mark_sent(self, mail_id: int, now: datetime, *, error: str | None = None) -> None:
         """Record a delivery; ``error`` notes recipients refused among several accepted."""
-        await self._update_alone(
+        await self.db.execute_alone(
             "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,"
             " last_error = ? WHERE id = ?",
             (iso(now), error[:500] if error else None, mail_id),
@@ -87,7 +87,7 @@ class OutboxRepo:
 
     async def mark_retry(self, mail_id: int, error: str, next_attempt_at: datetime) -> None:
         """Record a temporary failure and when to try again."""
-        await self._update_alone(
+        await self.db.execute_alone(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
             " WHERE id = ?",
             (error[:500], iso(next_attempt_at), mail_id),
@@ -95,25 +95,11 @@ class OutboxRepo:
 
     async def mark_failed(self, mail_id: int, error: str) -> None:
         """Record a permanent failure: staff see it, nothing retries it."""
-        await self._update_alone(
+        await self.db.execute_alone(
             "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?"
             " WHERE id = ?",
             (error[:500], mail_id),
         )
-
-    async def _update_alone(self, sql: str, params: tuple[object, ...]) -> None:
-        """One UPDATE, atomic on its own, in one hop to the database thread.
-
-        The sender does this after every mail; ``transaction()`` would take three hops (BEGIN,
-        UPDATE, COMMIT). Inside a caller's transaction it simply joins it; otherwise the
-        database's lock keeps every other coroutine's transaction off the shared connection
-        while the statement runs in autocommit mode.
-        """
-        if _in_transaction.get() is self.db:
-            await self.db.execute(sql, params)
-            return
-        async with self.db._lock:
-            await self.db.execute(sql, params)
 
     async def get(self, mail_id: int) -> OutboxMail | None:
         """One mail by id."""
