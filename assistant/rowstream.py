@@ -34,7 +34,7 @@ from store.db import Database
 
 logger = logging.getLogger(__name__)
 
-BATCH_ROWS = 20_000
+BATCH_ROWS = 50_000  # lines per chunk: bigger batches write the indexes in longer runs
 PROGRESS_EVERY_SECONDS = 0.25
 
 Job = Callable[[sqlite3.Connection], bulk.Written]  # writes one batch on SQLite's thread
