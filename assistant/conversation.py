@@ -86,9 +86,9 @@ All states and transitions of one flow live in one module::
   interrotto ...") and runs; /menu too. Photos and stickers, over-long text and unknown commands
   get a polite answer and ``ask`` repeats the question. A button of the flow pressed after the
   flow ended answers "questo pulsante non è più valido".
-* Free text outside any flow goes to the one ``@text_handler`` (the FAQ,
-  ``assistant/flows/faq_chat.py``; a later registration replaces it, so chain to the previous
-  ``REGISTRY.free_text`` when you take text first, as ``assistant/flows/invoices.py`` does).
+* Free text outside any flow goes to the first ``@text_route(recognises)`` whose
+  ``recognises(text)`` is true (``assistant/flows/invoices.py`` claims typed document numbers),
+  else to the one ``@text_handler`` (the FAQ, ``assistant/flows/faq_chat.py``).
 * E-mails: queue them with ``store.outbox.enqueue`` inside the transaction of the change that
   causes them (``assistant/account_mail.queue_mail`` renders ``mail/<name>`` templates), then
   call ``ctx.assistant.mail_queued()`` so the sender wakes up at once.
@@ -131,6 +131,7 @@ from assistant.registry import (
     flow,
     load_flows,
     text_handler,
+    text_route,
 )
 
 __all__ = [
@@ -153,4 +154,5 @@ __all__ = [
     "flow",
     "load_flows",
     "text_handler",
+    "text_route",
 ]

@@ -206,8 +206,8 @@ class Assistant:
         elif incoming.kind == "text":
             if current is not None:
                 await current[0].on_input(ctx, current[1])
-            elif self.registry.free_text is not None:
-                await self.registry.free_text(ctx)
+            elif (handler := self.registry.find_text_handler(ctx.text)) is not None:
+                await handler(ctx)
             else:
                 ctx.say("errors/not_understood")
         else:

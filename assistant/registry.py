@@ -83,6 +83,7 @@ class Registry:
         self.buttons: dict[str, Route] = {}
         self.flows: dict[str, Flow[Any]] = {}
         self.free_text: Handler | None = None
+        self.text_routes: list[tuple[Callable[[str], bool], Handler]] = []
         self.document_sent_hooks: list[DocumentSentHook] = []
 
     def command(
@@ -105,9 +106,28 @@ class Registry:
         return cls
 
     def text_handler(self, handler: H) -> H:
-        """Register the handler of free text outside a flow (the FAQ)."""
+        """Register the handler of free text outside a flow that no text route claims (the FAQ)."""
         self.free_text = handler
         return handler
+
+    def text_route(self, recognises: Callable[[str], bool]) -> Callable[[H], H]:
+        """Register a handler for free text outside a flow that ``recognises(text)`` claims.
+
+        Routes are tried in registration order before the ``text_handler``.
+        """
+
+        def decorate(handler: H) -> H:
+            self.text_routes.append((recognises, handler))
+            return handler
+
+        return decorate
+
+    def find_text_handler(self, text: str) -> Handler | None:
+        """The first text route claiming ``text``, else the free-text handler."""
+        for recognises, handler in self.text_routes:
+            if recognises(text):
+                return handler
+        return self.free_text
 
     def document_sent(self, hook: DocumentSentHook) -> DocumentSentHook:
         """Register ``async def hook(attachment, file_id)`` called after an upload."""
@@ -146,6 +166,7 @@ command = REGISTRY.command
 button = REGISTRY.button
 flow = REGISTRY.flow
 text_handler = REGISTRY.text_handler
+text_route = REGISTRY.text_route
 document_sent = REGISTRY.document_sent
 
 FLOWS_PACKAGE = "assistant.flows"

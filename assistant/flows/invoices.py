@@ -16,7 +16,6 @@ composition root registers it: ``REGISTRY.document_sent(file_id_keeper(store))``
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 from typing import Any
@@ -33,14 +32,13 @@ from assistant.area import (
     refuse,
 )
 from assistant.conversation import (
-    REGISTRY,
     Attachment,
     Button,
     Context,
     Reply,
     button,
     command,
-    text_handler,
+    text_route,
 )
 from assistant.registry import DocumentSentHook
 from store.records import Contract, Document
@@ -265,25 +263,11 @@ async def send_by_number(ctx: Context, number: str) -> None:
     await send_document(ctx, document, contract)
 
 
-# Free text: a typed document number, anything else goes on to the FAQ handler. The FAQ module
-# is imported first so that it registers before us whatever the import order.
-try:
-    importlib.import_module("assistant.flows.faq_chat")
-except ImportError:  # pragma: no cover - the FAQ chat is optional
-    logger.info("no FAQ chat module: free text that is not a document number is not understood")
-_faq_handler = REGISTRY.free_text
-
-
-@text_handler
+@text_route(lambda text: typed_document_number(text) is not None)
 async def typed_document(ctx: Context) -> None:
-    """ "fattura 2024/000123" sends that document; any other text goes to the FAQ."""
+    """ "fattura 2024/000123" sends that document (any other text goes to the FAQ)."""
     number = typed_document_number(ctx.text)
-    if number is None:
-        if _faq_handler is not None:
-            await _faq_handler(ctx)
-        else:
-            ctx.say("errors/not_understood")
-        return
+    assert number is not None  # the route claims only such texts
     if ctx.account is None:
         ctx.say(
             "session/login_needed",
