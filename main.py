@@ -196,9 +196,11 @@ async def cmd_tickets(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
-    """List the outgoing e-mails (staff view of failures)."""
-    from mailbox.outgoing import run_outbox_listing
+    """List the outgoing e-mails (staff view of failures), or queue failed ones again."""
+    from mailbox.outgoing import run_outbox_listing, run_outbox_retry
 
+    if args.retry:
+        return await run_outbox_retry(settings, args.retry)
     return await run_outbox_listing(settings, failed_only=args.failed)
 
 
@@ -269,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("outbox", help="list outgoing e-mails")
     p.add_argument("--failed", action="store_true", help="only permanently failed ones")
+    p.add_argument(
+        "--retry", type=int, nargs="+", metavar="ID", help="queue these failed e-mails again"
+    )
     p.set_defaults(func=cmd_outbox)
     return parser
 

@@ -36,7 +36,7 @@ from collections.abc import Awaitable
 from datetime import timedelta
 from email.errors import MessageError
 
-from assistant.clock import Clock
+from assistant.clock import Clock, SystemClock
 from assistant.errors import DeliveryError, PermanentDeliveryError
 from assistant.redact import redact
 from assistant.settings import Settings
@@ -291,3 +291,18 @@ async def run_outbox_listing(settings: Settings, *, failed_only: bool) -> int:
         await store.close()
     print(format_listing(mails, failed_only=failed_only))
     return 0
+
+
+async def run_outbox_retry(
+    settings: Settings, ids: list[int], *, clock: Clock | None = None
+) -> int:
+    """``python main.py outbox --retry ID ...``: failed e-mails go back in the queue, due now."""
+    store = await Store.open(settings.db_path)
+    try:
+        requeued = await store.outbox.requeue_failed(ids, (clock or SystemClock()).now())
+    finally:
+        await store.close()
+    for mail_id in ids:
+        state = "queued again" if mail_id in requeued else "not a failed e-mail: unchanged"
+        print(f"{mail_id}: {state}")
+    return 0 if len(requeued) == len(set(ids)) else 1

@@ -101,6 +101,20 @@ class OutboxRepo:
             (error[:500], mail_id),
         )
 
+    async def requeue_failed(self, mail_ids: list[int], now: datetime) -> set[int]:
+        """Put permanently failed mails back in the queue, due now; return those requeued."""
+        requeued = set()
+        async with self.db.transaction():
+            for mail_id in mail_ids:
+                changed = await self.db.execute_rowcount(
+                    "UPDATE outbox SET status = 'pending', next_attempt_at = ?"
+                    " WHERE id = ? AND status = 'failed'",
+                    (iso(now), mail_id),
+                )
+                if changed:
+                    requeued.add(mail_id)
+        return requeued
+
     async def get(self, mail_id: int) -> OutboxMail | None:
         """One mail by id."""
         row = await self.db.fetchone("SELECT * FROM outbox WHERE id = ?", (mail_id,))

@@ -16,7 +16,7 @@ import pytest
 
 from assistant.clock import ManualClock, iso
 from assistant.settings import Settings
-from mailbox.outgoing import MAX_RETRY, OutboxSender, run_outbox_listing
+from mailbox.outgoing import MAX_RETRY, OutboxSender, run_outbox_listing, run_outbox_retry
 from store.store import Store
 from tests.fixtures.smtp import SmtpServer
 
@@ -187,6 +187,32 @@ async def test_refused_recipient_fails_alone_and_is_listed(
     assert "550 5.1.1" in listing
     assert "nobody@example.it" not in listing
     assert "anna" not in listing  # only the failed ones
+
+
+async def test_staff_can_queue_a_failed_mail_again_once_the_cause_is_fixed(
+    store: Store,
+    clock: ManualClock,
+    smtp_server: SmtpServer,
+    smtp_settings: Settings,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    refused = await enqueue(store, clock, recipient="nobody@example.it")
+    sent = await enqueue(store, clock, recipient="anna@example.it")
+    smtp_server.refuse("nobody@example.it", "550 5.1.1 no such user")
+    assert await OutboxSender(store, smtp_settings, clock).send_due() == 1
+    failed = await store.outbox.by_message_id(refused)
+    delivered = await store.outbox.by_message_id(sent)
+    assert failed is not None and failed.status == "failed" and delivered is not None
+
+    smtp_server.handler.refused.clear()  # the mailbox exists now
+    assert await run_outbox_retry(smtp_settings, [failed.id, delivered.id], clock=clock) == 1
+    out = capsys.readouterr().out
+    assert f"{failed.id}: queued again" in out and f"{delivered.id}: not a failed" in out
+
+    assert await OutboxSender(store, smtp_settings, clock).send_due() == 1
+    again = await store.outbox.by_message_id(refused)
+    assert again is not None and again.status == "sent"
+    assert [m.message()["Message-ID"] for m in smtp_server.messages] == [sent, refused]
 
 
 async def test_nothing_lost_across_a_restart(
