@@ -71,6 +71,7 @@ async def serve(
     from assistant.demo import make_demo
     from assistant.faq import FaqMatcher
     from assistant.flows.invoices import file_id_keeper
+    from assistant.flows.menu import guide_file_id_keeper
     from assistant.notices import NoticeFanout
     from assistant.registry import REGISTRY
     from assistant.texts import Texts
@@ -93,6 +94,7 @@ async def serve(
         store=store, texts=texts, settings=settings, clock=clock, faq=faq, mail_queued=sender.wake
     )
     REGISTRY.document_sent(file_id_keeper(store))  # re-send PDFs by Telegram's file_id
+    REGISTRY.document_sent(guide_file_id_keeper(store))  # ... and the guide too
     front: ConsoleFrontEnd | TelegramFrontEnd
     if console:
         front = ConsoleFrontEnd(assistant)

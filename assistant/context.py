@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from assistant.messages import Attachment, Button, Incoming, Reply
@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from assistant.registry import Flow
 
 logger = logging.getLogger(__name__)
+
+PENDING_FOR = timedelta(minutes=15)  # a request made without a session is run after a login ...
+MAX_PENDING_ARGS = 64  # ... within this time; a command's arguments are kept up to this length
 
 
 class Context:
@@ -150,6 +153,54 @@ class Context:
     async def run_command(self, name: str) -> None:
         """Run the handler of /name as if typed (session checks included)."""
         await self.assistant.run_command(self, name)
+
+    # --- a request waiting for the login -----------------------------------------------------
+
+    def remember_request(self) -> None:
+        """The button or command just refused for want of a session: keep it for after login.
+
+        Only the button's data or the command's name and arguments are kept (never a secret:
+        login-required commands take none), with the time, in the chat's row."""
+        incoming = self.incoming
+        if incoming.kind == "button" and incoming.callback:
+            pending = {"kind": "button", "data": incoming.callback}
+        elif incoming.kind == "command" and incoming.command:
+            args = incoming.args[:MAX_PENDING_ARGS]
+            pending = {"kind": "command", "command": incoming.command, "args": args}
+        else:
+            return
+        self.chat = dataclasses.replace(self.chat, pending_action=pending, pending_at=self.now)
+
+    def forget_request(self) -> None:
+        """Drop the request waiting for the login (/annulla, /esci, or once it ran)."""
+        if self.chat.pending_action is not None or self.chat.pending_at is not None:
+            self.chat = dataclasses.replace(self.chat, pending_action=None, pending_at=None)
+
+    def take_request(self) -> Incoming | None:
+        """The request waiting for the login, as an update of this chat, if still fresh; the
+        chat forgets it either way (it runs at most once)."""
+        pending, asked_at = self.chat.pending_action, self.chat.pending_at
+        self.forget_request()
+        if not pending or asked_at is None or self.now - asked_at > PENDING_FOR:
+            return None
+        channel, chat_id = self.incoming.channel, self.incoming.chat_id
+        language_code = self.incoming.language_code
+        if pending.get("kind") == "button" and pending.get("data"):
+            return Incoming.from_button(
+                channel, chat_id, pending["data"], language_code=language_code
+            )
+        if pending.get("kind") == "command" and pending.get("command"):
+            args = pending.get("args", "")
+            return Incoming(
+                channel=channel,
+                chat_id=chat_id,
+                kind="command",
+                text=f"/{pending['command']} {args}".rstrip(),
+                command=pending["command"],
+                args=args,
+                language_code=language_code,
+            )
+        return None
 
     # --- session ----------------------------------------------------------------------------
 

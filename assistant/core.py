@@ -129,7 +129,10 @@ class Assistant:
             if self._flooding(incoming):
                 ctx.say("errors/slow_down")
             else:
+                logged_out = ctx.account is None
                 await self._route(ctx)
+                if logged_out and ctx.account is not None:
+                    await self._resume_request(ctx)
             await ctx.save()
             self._updates += 1
             if self._updates % PRUNE_EVERY == 0:
@@ -217,6 +220,7 @@ class Assistant:
 
     async def _command(self, ctx: Context, name: str, current: Any) -> None:
         if name == "annulla":
+            ctx.forget_request()
             if current is not None:
                 await current[0].on_cancel(ctx, current[1])
                 ctx.end_flow()
@@ -259,8 +263,29 @@ class Assistant:
         if route.login_required and ctx.account is None:
             template = "session/expired" if ctx.session_expired else "session/login_needed"
             ctx.say(template, buttons=self._login_buttons(ctx))
+            ctx.remember_request()  # run after the login (_resume_request)
             return
         await route.handler(ctx)
+
+    async def _resume_request(self, ctx: Context) -> None:
+        """A login just opened the session: run, once and through the normal routing (so every
+        ownership check applies), the button or command refused earlier for want of it."""
+        request = ctx.take_request()
+        if request is None:
+            return
+        logger.info(
+            "running the request made before the login in %s chat %s",
+            request.channel,
+            ctx.chat.chat_id,
+        )
+        asked, ctx.incoming = ctx.incoming, request
+        try:
+            await self._route(ctx)
+        except Exception as exc:  # the login itself must still be saved
+            logger.exception("request resumed after the login failed (%s)", type(exc).__name__)
+            ctx.say("errors/unexpected")
+        finally:
+            ctx.incoming = asked
 
     @staticmethod
     def _login_buttons(ctx: Context) -> list[list[Any]]:

@@ -26,6 +26,8 @@ class ChatState:
     step: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     notices_stopped_at: datetime | None = None
+    pending_action: dict[str, str] | None = None  # asked without a session; run after login
+    pending_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class LinkedChat:
 
 
 class ChatRepo:
-    """Load and save chat states."""
+    """Load and save chat states (and Telegram's file ids of files sent to chats)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -55,13 +57,15 @@ class ChatRepo:
         async with self.db.transaction():
             await self.db.execute(
                 "INSERT INTO chats (channel, chat_id, language, account_id, logged_in,"
-                " last_seen_at, flow, step, data, notices_stopped_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " last_seen_at, flow, step, data, notices_stopped_at, pending_action,"
+                " pending_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (channel, chat_id) DO UPDATE SET language = excluded.language,"
                 " account_id = excluded.account_id, logged_in = excluded.logged_in,"
                 " last_seen_at = excluded.last_seen_at, flow = excluded.flow,"
                 " step = excluded.step, data = excluded.data,"
                 " notices_stopped_at = excluded.notices_stopped_at,"
+                " pending_action = excluded.pending_action, pending_at = excluded.pending_at,"
                 " updated_at = excluded.updated_at",
                 (
                     state.channel,
@@ -74,6 +78,8 @@ class ChatRepo:
                     state.step,
                     json.dumps(state.data, ensure_ascii=False),
                     iso(state.notices_stopped_at) if state.notices_stopped_at else None,
+                    json.dumps(state.pending_action) if state.pending_action else None,
+                    iso(state.pending_at) if state.pending_at else None,
                     iso(now),
                 ),
             )
@@ -105,6 +111,20 @@ class ChatRepo:
                 (iso(now), account_id),
             )
 
+    async def telegram_file_id(self, key: str) -> str | None:
+        """Telegram's file_id kept for the file named by ``key`` (e.g. a built guide), or None."""
+        row = await self.db.fetchone("SELECT file_id FROM telegram_files WHERE key = ?", (key,))
+        return str(row["file_id"]) if row else None
+
+    async def keep_telegram_file_id(self, key: str, file_id: str) -> None:
+        """Remember Telegram's file_id of the file named by ``key`` (replacing a refused one)."""
+        async with self.db.transaction():
+            await self.db.execute(
+                "INSERT INTO telegram_files (key, file_id) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET file_id = excluded.file_id",
+                (key, file_id),
+            )
+
 
 def _chat(row: sqlite3.Row) -> ChatState:
     return ChatState(
@@ -120,4 +140,6 @@ def _chat(row: sqlite3.Row) -> ChatState:
         notices_stopped_at=(
             parse_iso(row["notices_stopped_at"]) if row["notices_stopped_at"] else None
         ),
+        pending_action=json.loads(row["pending_action"]) if row["pending_action"] else None,
+        pending_at=parse_iso(row["pending_at"]) if row["pending_at"] else None,
     )

@@ -182,7 +182,8 @@ async def login(ctx: Context) -> None:
 
 @command("esci")
 async def logout(ctx: Context) -> None:
-    """End the session in this chat."""
+    """End the session in this chat (and forget a request waiting for a login)."""
+    ctx.forget_request()
     if ctx.account is None:
         ctx.say("login/not_logged_in", buttons=main_menu(ctx))
         return

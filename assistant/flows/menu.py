@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import importlib
 import logging
+from pathlib import Path
+from typing import Any
 
 from assistant.conversation import Attachment, Button, Context, button, command
+from assistant.registry import DocumentSentHook
 
 logger = logging.getLogger(__name__)
+
+GUIDE_FILENAMES = {"it": "Guida-Area-Clienti.pdf", "en": "Customer-Area-Guide.pdf"}
 
 
 def main_menu(ctx: Context) -> list[list[Button]]:
@@ -59,9 +64,32 @@ async def guide(ctx: Context) -> None:
         logger.warning("guide PDF not available")
         ctx.say("menu/guide_unavailable")
         return
-    name = "Guida-Area-Clienti.pdf" if ctx.lang == "it" else "Customer-Area-Guide.pdf"
-    attachment = Attachment(filename=name, path=path, caption=ctx.render("menu/guide_caption"))
+    name = GUIDE_FILENAMES.get(ctx.lang, GUIDE_FILENAMES["en"])
+    attachment = Attachment(
+        filename=name,
+        path=path,
+        caption=ctx.render("menu/guide_caption"),
+        file_id=await ctx.store.chats.telegram_file_id(guide_key(path)),
+    )
     ctx.say("menu/guide", document=attachment)
+
+
+def guide_key(path: Path) -> str:
+    """The key of one built guide: its folder names the language and the content's digest."""
+    return f"guide:{path.parent.name}"
+
+
+def guide_file_id_keeper(store: Any) -> DocumentSentHook:
+    """The ``document_sent`` hook that remembers Telegram's file_id of an uploaded guide."""
+
+    async def keep_guide_file_id(attachment: Attachment, file_id: str) -> None:
+        is_guide = (
+            attachment.document_id is None and attachment.filename in GUIDE_FILENAMES.values()
+        )
+        if is_guide and attachment.path is not None and file_id != attachment.file_id:
+            await store.chats.keep_telegram_file_id(guide_key(attachment.path), file_id)
+
+    return keep_guide_file_id
 
 
 async def _coming_soon(ctx: Context) -> None:
