@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 from telegram import BotCommand, CallbackQuery, Chat, Update
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -40,6 +40,7 @@ from bot.telegram_render import (
 logger = logging.getLogger(__name__)
 
 POLL_TIMEOUT_SECONDS = 10  # getUpdates long-poll
+STARTUP_RETRY_MAX_SECONDS = 60.0  # backoff cap while the Bot API is unreachable at start
 RATE_LIMIT_RETRIES = 3  # AIORateLimiter retries after Telegram's RetryAfter
 # PTB's DEBUG lines echo every update and API call (the text customers type, passwords
 # included): with ``-v`` they would reach the log. The whole ``telegram`` tree stays at INFO.
@@ -83,8 +84,10 @@ class TelegramFrontEnd:
         *,
         token: str | None = None,
         poll_timeout: int = POLL_TIMEOUT_SECONDS,
+        startup_retry_first: float = 2.0,
     ) -> None:
         self.assistant = assistant
+        self.startup_retry_first = startup_retry_first
         self.settings = settings
         self.poll_timeout = poll_timeout
         quiet_chatty_loggers()
@@ -104,9 +107,8 @@ class TelegramFrontEnd:
         """Poll and answer until cancelled; then stop cleanly (pending updates stay unconfirmed
         on the server and are fetched again by the next start)."""
         application = self.application
-        await application.initialize()
         try:
-            await self.set_commands()
+            await self._reach_bot_api()
             await application.start()
             assert application.updater is not None
             await application.updater.start_polling(
@@ -121,6 +123,20 @@ class TelegramFrontEnd:
                 await application.stop()
             await application.shutdown()
             logger.info("telegram bot stopped")
+
+    async def _reach_bot_api(self) -> None:
+        """Initialise and set the command menu; while the Bot API is unreachable, try again
+        with backoff (a bad token is not retried: InvalidToken is no NetworkError)."""
+        delay = self.startup_retry_first
+        while True:
+            try:
+                await self.application.initialize()
+                await self.set_commands()
+                return
+            except NetworkError as exc:
+                logger.warning("Bot API unreachable (%s); trying again in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, STARTUP_RETRY_MAX_SECONDS)
 
     async def set_commands(self) -> None:
         """The command menu in Italian (default) and English (``language_code="en"``)."""

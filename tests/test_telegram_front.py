@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
+from assistant.clock import ManualClock
+from assistant.core import Assistant
 from assistant.errors import DeliveryError, PermanentDeliveryError
 from assistant.messages import Attachment, Button, Reply
 from assistant.registry import REGISTRY
+from assistant.settings import Settings
+from assistant.texts import Texts
+from bot.telegram_app import TelegramFrontEnd
 from bot.telegram_render import TelegramNotifier, split_text
+from store.store import Store
 from tests.fixtures.telegram import TelegramHarness
 
 
@@ -87,3 +94,37 @@ async def test_delivery_errors_other_than_forbidden_are_temporary(
     with pytest.raises(DeliveryError) as raised:
         await notifier(telegram).send("5", Reply("", document=attachment))
     assert not isinstance(raised.value, PermanentDeliveryError)
+
+
+async def test_the_bot_waits_for_an_unreachable_bot_api_and_then_answers(
+    settings: Settings, clock: ManualClock
+) -> None:
+    """A network outage at start-up does not kill the service: it retries, then serves."""
+    import socket
+
+    from tests.fakes.bot_api import FakeBotApi
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    api = FakeBotApi(port=port)  # not started yet: connections are refused
+    harness = TelegramHarness(api, settings, clock)
+    harness.store = await Store.open(harness.settings.db_path)
+    harness.assistant = Assistant(
+        store=harness.store, texts=Texts(harness.settings.templates_dir),
+        settings=harness.settings, clock=clock,
+    )  # fmt: skip
+    harness.front = TelegramFrontEnd(
+        harness.assistant, harness.settings, poll_timeout=1, startup_retry_first=0.2
+    )
+    task = asyncio.create_task(harness.front.run())
+    try:
+        await asyncio.sleep(0.5)  # a few refused attempts
+        assert not task.done()
+        await api.start()
+        await api.wait_for(lambda c: c.method == "getUpdates", count=1, timeout=15)
+        answer = await harness._exchange(7, api.push_text(7, "/start"))
+        assert "Area Clienti" in answer.text
+    finally:
+        await harness.stop()
+        await api.stop()
