@@ -119,12 +119,13 @@ class TelegramNoticeSender:
         """Send until cancelled: a pass on every wake-up and at least every poll interval."""
         while True:
             self._wake.clear()
+            timeout = self.poll_seconds
             try:
                 await self.send_due()
+                next_due = await self.store.notices.next_telegram_due_at()
             except Exception:
                 logger.exception("telegram notice pass failed; trying again shortly")
-            timeout = self.poll_seconds
-            next_due = await self.store.notices.next_telegram_due_at()
+                next_due = None
             if next_due is not None:
                 wait = (next_due - self.clock.now()).total_seconds()
                 timeout = min(timeout, max(wait, 0.05))
