@@ -156,7 +156,7 @@ class Context:
 
     # --- a request waiting for the login -----------------------------------------------------
 
-    def remember_request(self) -> None:
+    def remember_request(self) -> bool:
         """The button or command just refused for want of a session: keep it for after login.
 
         Only the button's data or the command's name and arguments are kept (never a secret:
@@ -167,9 +167,13 @@ class Context:
         elif incoming.kind == "command" and incoming.command:
             args = incoming.args[:MAX_PENDING_ARGS]
             pending = {"kind": "command", "command": incoming.command, "args": args}
+        elif incoming.kind == "text" and incoming.text and len(incoming.text) <= MAX_PENDING_ARGS:
+            # only text a login-required text route claimed (a typed document number)
+            pending = {"kind": "text", "text": incoming.text}
         else:
-            return
+            return False
         self.chat = dataclasses.replace(self.chat, pending_action=pending, pending_at=self.now)
+        return True
 
     def forget_request(self) -> None:
         """Drop the request waiting for the login (/annulla, /esci, or once it ran)."""
@@ -185,6 +189,10 @@ class Context:
             return None
         channel, chat_id = self.incoming.channel, self.incoming.chat_id
         language_code = self.incoming.language_code
+        if pending.get("kind") == "text" and pending.get("text"):
+            return Incoming.from_text(
+                channel, chat_id, pending["text"], language_code=language_code
+            )
         if pending.get("kind") == "button" and pending.get("data"):
             return Incoming.from_button(
                 channel, chat_id, pending["data"], language_code=language_code

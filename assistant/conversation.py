@@ -44,8 +44,11 @@ Put a module in ``assistant/flows/`` (every module there is imported at start-up
 
 * ``login_required=True``: without an open session the dispatcher answers "accedi" (or "la
   sessione è scaduta") and the handler is not called — this holds for buttons of an ended
-  session too. Ownership checks (this document belongs to ``ctx.account.customer_id``) are the
-  handler's job; refuse a forged button with a template and ``await ctx.audit("forged_button")``.
+  session too. The refused button, command or claimed text is remembered in the chat's row
+  and runs once, through the normal routing, right after the login (for 15 minutes; /annulla
+  and /esci forget it).
+  Ownership checks (this document belongs to ``ctx.account.customer_id``) are the handler's
+  job; refuse a forged button with a template and ``await ctx.audit("forged_button")``.
 * The button prefix with the longest match wins. Menu buttons use ``"cmd:<command>"`` and behave
   exactly like the typed command. FAQ buttons are ``"faq:<id>"``.
 * A later registration of the same command/prefix wins over an earlier one, and a real one
@@ -86,9 +89,9 @@ All states and transitions of one flow live in one module::
   interrotto ...") and runs; /menu too. Photos and stickers, over-long text and unknown commands
   get a polite answer and ``ask`` repeats the question. A button of the flow pressed after the
   flow ended answers "questo pulsante non è più valido".
-* Free text outside any flow goes to the first ``@text_route(recognises)`` whose
-  ``recognises(text)`` is true (``assistant/flows/invoices.py`` claims typed document numbers),
-  else to the one ``@text_handler`` (the FAQ, ``assistant/flows/faq_chat.py``).
+* Free text outside any flow goes to the first ``@text_route(recognises, login_required=...)``
+  whose ``recognises(text)`` is true (``assistant/flows/invoices.py`` claims typed document
+  numbers), else to the one ``@text_handler`` (the FAQ, ``assistant/flows/faq_chat.py``).
 * E-mails: queue them with ``store.outbox.enqueue`` inside the transaction of the change that
   causes them (``assistant/account_mail.queue_mail`` renders ``mail/<name>`` templates), then
   call ``ctx.assistant.mail_queued()`` so the sender wakes up at once.

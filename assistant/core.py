@@ -209,8 +209,8 @@ class Assistant:
         elif incoming.kind == "text":
             if current is not None:
                 await current[0].on_input(ctx, current[1])
-            elif (handler := self.registry.find_text_handler(ctx.text)) is not None:
-                await handler(ctx)
+            elif (route := self.registry.find_text_route(ctx.text)) is not None:
+                await self._run(ctx, route)
             else:
                 ctx.say("errors/not_understood")
         else:
@@ -262,8 +262,8 @@ class Assistant:
     async def _run(self, ctx: Context, route: Route) -> None:
         if route.login_required and ctx.account is None:
             template = "session/expired" if ctx.session_expired else "session/login_needed"
-            ctx.say(template, buttons=self._login_buttons(ctx))
-            ctx.remember_request()  # run after the login (_resume_request)
+            resumes = ctx.remember_request()  # run after the login (_resume_request)
+            ctx.say(template, buttons=self._login_buttons(ctx), resumes=resumes)
             return
         await route.handler(ctx)
 

@@ -83,7 +83,7 @@ class Registry:
         self.buttons: dict[str, Route] = {}
         self.flows: dict[str, Flow[Any]] = {}
         self.free_text: Handler | None = None
-        self.text_routes: list[tuple[Callable[[str], bool], Handler]] = []
+        self.text_routes: list[tuple[Callable[[str], bool], Route]] = []
         self.document_sent_hooks: list[DocumentSentHook] = []
 
     def command(
@@ -110,24 +110,29 @@ class Registry:
         self.free_text = handler
         return handler
 
-    def text_route(self, recognises: Callable[[str], bool]) -> Callable[[H], H]:
+    def text_route(
+        self, recognises: Callable[[str], bool], *, login_required: bool = False
+    ) -> Callable[[H], H]:
         """Register a handler for free text outside a flow that ``recognises(text)`` claims.
 
         Routes are tried in registration order before the ``text_handler``.
         """
 
         def decorate(handler: H) -> H:
-            self.text_routes.append((recognises, handler))
+            route = Route(handler.__qualname__, handler, login_required, False)
+            self.text_routes.append((recognises, route))
             return handler
 
         return decorate
 
-    def find_text_handler(self, text: str) -> Handler | None:
-        """The first text route claiming ``text``, else the free-text handler."""
-        for recognises, handler in self.text_routes:
+    def find_text_route(self, text: str) -> Route | None:
+        """The first text route claiming ``text``, else the free-text handler's route."""
+        for recognises, route in self.text_routes:
             if recognises(text):
-                return handler
-        return self.free_text
+                return route
+        if self.free_text is None:
+            return None
+        return Route("free_text", self.free_text, False, False)
 
     def document_sent(self, hook: DocumentSentHook) -> DocumentSentHook:
         """Register ``async def hook(attachment, file_id)`` called after an upload."""

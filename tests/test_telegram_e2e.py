@@ -9,9 +9,16 @@ from collections.abc import AsyncIterator
 import pytest
 
 from assistant.clock import ManualClock
+from assistant.credentials import hash_password
+from assistant.flows.menu import guide_file_id_keeper, guide_key
+from assistant.guide import guide_pdf_path
+from assistant.registry import REGISTRY
 from assistant.settings import Settings
+from assistant.texts import Texts
 from mailbox.outgoing import OutboxSender
+from store.store import Store
 from tests.fakes.bot_api import FakeBotApi
+from tests.fixtures.area_data import AreaData
 from tests.fixtures.customers import KnownCustomer, KnownCustomers
 from tests.fixtures.dialogs import credentials_in
 from tests.fixtures.smtp import SmtpServer
@@ -211,3 +218,60 @@ async def test_the_guide_arrives_as_a_pdf_document(bot: TelegramHarness) -> None
     (document,) = answer.documents
     assert document.params["document_filename"] == "Guida-Area-Clienti.pdf"
     assert document.files["document"].startswith(b"%PDF")
+
+
+@pytest.fixture
+async def keeping_guide_file_ids(bot: TelegramHarness) -> AsyncIterator[None]:
+    """The composition root's hook that stores Telegram's file_id of an uploaded guide."""
+    hook = REGISTRY.document_sent(guide_file_id_keeper(bot.store))
+    yield
+    REGISTRY.document_sent_hooks.remove(hook)
+
+
+async def test_the_guide_is_uploaded_once_then_sent_by_file_id(
+    bot: TelegramHarness, keeping_guide_file_ids: None
+) -> None:
+    (upload,) = (await bot.send(CHAT, "/guida")).documents
+    assert upload.files["document"].startswith(b"%PDF")
+    file_id = upload.result["document"]["file_id"]
+
+    (resend,) = (await bot.send(CHAT, "/guida")).documents
+    assert resend.params["document"] == file_id and not resend.files
+
+    (english,) = (await bot.send(CHAT + 1, "/guide", language_code="en")).documents
+    assert english.params["document_filename"] == "Customer-Area-Guide.pdf"
+    assert english.files["document"].startswith(b"%PDF")  # another language, another file
+
+
+async def test_a_refused_guide_file_id_falls_back_to_uploading(
+    bot: TelegramHarness, keeping_guide_file_ids: None
+) -> None:
+    assert bot.store is not None
+    path = guide_pdf_path(Texts(bot.settings.templates_dir), bot.settings, "it")
+    await bot.store.chats.keep_telegram_file_id(guide_key(path), "expired-file-id")
+
+    refused, upload = (await bot.send(CHAT, "/guida")).documents
+
+    assert refused.params["document"] == "expired-file-id" and refused.result is None
+    assert upload.files["document"] == path.read_bytes()
+    kept = await bot.store.chats.telegram_file_id(guide_key(path))
+    assert kept == upload.result["document"]["file_id"]
+
+
+async def test_a_document_button_pressed_logged_out_arrives_after_the_login(
+    bot: TelegramHarness, area: AreaData, store: Store
+) -> None:
+    customer = await area.customer()
+    document = await area.document(await area.contract(customer), number="2024/000123")
+    account = await area.account(customer)
+    await store.accounts.set_password(account, await hash_password("Girasole2026"), bot.clock.now())
+
+    refused = await bot.press(CHAT, f"doc:{document}")
+    assert not refused.documents and "accedere" in refused.text
+    await bot.send(CHAT, "/accedi")
+    await bot.send(CHAT, f"user{customer}")
+    answer = await bot.send(CHAT, "Girasole2026")
+
+    assert "Accesso eseguito" in answer.text
+    (sent,) = answer.documents
+    assert sent.params["document_filename"] == "2024-000123.pdf"

@@ -263,15 +263,9 @@ async def send_by_number(ctx: Context, number: str) -> None:
     await send_document(ctx, document, contract)
 
 
-@text_route(lambda text: typed_document_number(text) is not None)
+@text_route(lambda text: typed_document_number(text) is not None, login_required=True)
 async def typed_document(ctx: Context) -> None:
     """ "fattura 2024/000123" sends that document (any other text goes to the FAQ)."""
     number = typed_document_number(ctx.text)
     assert number is not None  # the route claims only such texts
-    if ctx.account is None:
-        ctx.say(
-            "session/login_needed",
-            buttons=[[ctx.button("login", "cmd:accedi"), ctx.button("recover", "cmd:recupero")]],
-        )
-        return
     await send_by_number(ctx, number)

@@ -1,4 +1,8 @@
-"""/start, /menu, /guida, /contatti, the FAQ menu entry, and placeholders for issue-5 commands."""
+"""/start, /menu, /guida, /contatti, the FAQ menu entry, and placeholders for issue-5 commands.
+
+The guide is re-sent by Telegram's file_id of the same built file (per language and content):
+the composition root registers ``REGISTRY.document_sent(guide_file_id_keeper(store))``.
+"""
 
 from __future__ import annotations
 
