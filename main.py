@@ -83,7 +83,7 @@ async def serve(
     from store.store import Store
 
     clock = SystemClock()
-    store = await Store.open(settings.db_path, message_id_domain=_mail_domain(settings))
+    store = await Store.open(settings.db_path, message_id_domain=settings.mail_domain)
     if demo and await store.customers.count() == 0:
         print(f"First start: creating the demo data in {settings.db_path} ...")
         await make_demo(settings, customers=20, seed=2008)
@@ -146,11 +146,6 @@ async def serve(
         with contextlib.suppress(Exception):
             await asyncio.wait_for(sender.send_due(), timeout=10)  # what the last step queued
         await store.close()
-
-
-def _mail_domain(settings: Settings) -> str:
-    """The domain of MAIL_FROM, for our Message-IDs."""
-    return settings.mail_from_address.rpartition("@")[2] or "localhost"
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:

@@ -146,7 +146,7 @@ async def publish_file(
 
 async def run_import(settings: Settings, what: str, path: Path, *, skip_invalid: bool) -> int:
     """``main.py import customers|contracts FILE``: apply the file, print the report."""
-    store = await Store.open(settings.db_path, message_id_domain=_domain(settings))
+    store = await Store.open(settings.db_path, message_id_domain=settings.mail_domain)
     try:
         report = await import_file(
             store,
@@ -163,7 +163,7 @@ async def run_import(settings: Settings, what: str, path: Path, *, skip_invalid:
 
 async def run_publish(settings: Settings, manifest: Path, *, skip_invalid: bool) -> int:
     """``main.py publish MANIFEST``: publish the documents, print the report."""
-    store = await Store.open(settings.db_path, message_id_domain=_domain(settings))
+    store = await Store.open(settings.db_path, message_id_domain=settings.mail_domain)
     try:
         report = await publish_file(
             store,
@@ -195,7 +195,3 @@ def print_report(report: ImportReport, *, skip_invalid: bool) -> int:
         )
         return EXIT_BAD_ROWS
     return EXIT_SKIPPED if skip_invalid else EXIT_OK
-
-
-def _domain(settings: Settings) -> str:
-    return settings.mail_from_address.rpartition("@")[2] or "localhost"

@@ -147,10 +147,6 @@ class Registry:
                 best = route
         return best
 
-    def flow_of_button(self, data: str) -> Flow[Any] | None:
-        """The flow whose buttons look like ``data`` (``"<name>:..."``)."""
-        return self.flows.get(data.partition(":")[0])
-
     def _register(
         self, table: dict[str, Route], key: str, login_required: bool, placeholder: bool
     ) -> Callable[[H], H]:

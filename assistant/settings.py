@@ -83,6 +83,11 @@ class Settings:
         """The bare address of MAIL_FROM (``areaclienti@localhost``)."""
         return parseaddr(self.mail_from)[1]
 
+    @property
+    def mail_domain(self) -> str:
+        """The domain of MAIL_FROM, for our Message-IDs (``localhost`` when it has none)."""
+        return self.mail_from_address.rpartition("@")[2] or "localhost"
+
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
         """Read every variable; a bad value raises ``SettingsError`` naming it."""

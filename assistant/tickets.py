@@ -149,14 +149,7 @@ class TicketService:
                 inbound_id=inbound_id,
             )
             if ticket.status != "open":
-                await self.store.tickets.set_status(ticket.id, "open", now)
-                await self.store.audit.record(
-                    "ticket_reopened",
-                    now,
-                    customer_id=ticket.customer_id,
-                    channel=ticket.channel,
-                    detail=ticket.reference,
-                )
+                await self._set_status(ticket, "open", "ticket_reopened", now)
         logger.info("ticket %s: customer message", ticket.reference)
 
     def mail_body(self, ticket: Ticket, kind: str, **context: object) -> str:
@@ -298,25 +291,22 @@ class TicketService:
             await self._answered(ticket, now)
 
     async def _answered(self, ticket: Ticket, now: datetime) -> None:
-        await self.store.tickets.set_status(ticket.id, "answered", now)
-        await self.store.audit.record(
-            "ticket_staff_reply",
-            now,
-            customer_id=ticket.customer_id,
-            channel=ticket.channel,
-            detail=ticket.reference,
-        )
+        await self._set_status(ticket, "answered", "ticket_staff_reply", now)
         logger.info("ticket %s answered by staff", ticket.reference)
 
     async def close(self, ticket: Ticket, now: datetime) -> None:
         """Close a ticket; a later customer message opens it again."""
         async with self.store.db.transaction():
-            await self.store.tickets.set_status(ticket.id, "closed", now)
-            await self.store.audit.record(
-                "ticket_closed",
-                now,
-                customer_id=ticket.customer_id,
-                channel=ticket.channel,
-                detail=ticket.reference,
-            )
+            await self._set_status(ticket, "closed", "ticket_closed", now)
         logger.info("ticket %s closed", ticket.reference)
+
+    async def _set_status(self, ticket: Ticket, status: str, event: str, now: datetime) -> None:
+        """Change the ticket's status and audit it (inside the caller's transaction)."""
+        await self.store.tickets.set_status(ticket.id, status, now)
+        await self.store.audit.record(
+            event,
+            now,
+            customer_id=ticket.customer_id,
+            channel=ticket.channel,
+            detail=ticket.reference,
+        )

@@ -49,8 +49,7 @@ async def run_tickets(
 ) -> int:
     """Run one staff command; return the exit status."""
     out = out or sys.stdout
-    domain = settings.mail_from_address.rpartition("@")[2] or "localhost"
-    store = await Store.open(settings.db_path, message_id_domain=domain)
+    store = await Store.open(settings.db_path, message_id_domain=settings.mail_domain)
     try:
         async with _chat_notifier(settings, notifier) as chat:
             service = TicketService(store, Texts(settings.templates_dir), settings, notifier=chat)

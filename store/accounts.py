@@ -67,17 +67,6 @@ class AccountRepo:
         )
         return _account(row) if row else None
 
-    async def active_for_customers(self, customer_ids: list[int]) -> list[Account]:
-        """The active accounts among these customers (for notices)."""
-        if not customer_ids:
-            return []
-        marks = ",".join("?" * len(customer_ids))
-        rows = await self.db.fetchall(
-            f"SELECT * FROM accounts WHERE status = 'active' AND customer_id IN ({marks})",
-            customer_ids,
-        )
-        return [_account(r) for r in rows]
-
     async def create_pending(
         self,
         *,

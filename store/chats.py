@@ -30,15 +30,6 @@ class ChatState:
     pending_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class LinkedChat:
-    """A chat linked to an account, where Telegram notices may go."""
-
-    channel: str
-    chat_id: str
-    language: str | None
-
-
 class ChatRepo:
     """Load and save chat states (and Telegram's file ids of files sent to chats)."""
 
@@ -82,24 +73,6 @@ class ChatRepo:
                     iso(state.pending_at) if state.pending_at else None,
                     iso(now),
                 ),
-            )
-
-    async def linked_chats(self, account_id: int, channel: str = "telegram") -> list[LinkedChat]:
-        """Chats linked to the account by a login whose notices were not stopped."""
-        rows = await self.db.fetchall(
-            "SELECT channel, chat_id, language FROM chats WHERE account_id = ? AND channel = ?"
-            " AND notices_stopped_at IS NULL ORDER BY chat_id",
-            (account_id, channel),
-        )
-        return [LinkedChat(r["channel"], r["chat_id"], r["language"]) for r in rows]
-
-    async def stop_notices(self, channel: str, chat_id: str, now: datetime) -> None:
-        """The chat refused our messages (bot blocked): send it no more notices."""
-        async with self.db.transaction():
-            await self.db.execute(
-                "UPDATE chats SET notices_stopped_at = ?, updated_at = ?"
-                " WHERE channel = ? AND chat_id = ?",
-                (iso(now), iso(now), channel, chat_id),
             )
 
     async def end_sessions(self, account_id: int, now: datetime) -> int:

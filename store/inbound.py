@@ -174,25 +174,6 @@ class InboundRepo:
         )
         return [inbound_from_row(row) for row in rows]
 
-    # --- the loop guard ----------------------------------------------------------------------
-
-    async def count_auto_replies(self, address: str, since: datetime) -> int:
-        """Automatic replies sent to this address since a moment."""
-        row = await self.db.fetchone(
-            "SELECT COUNT(*) FROM auto_replies WHERE address = ? AND sent_at >= ?",
-            (address.lower(), iso(since)),
-        )
-        return int(row[0]) if row else 0
-
-    async def record_auto_reply(self, address: str, now: datetime) -> None:
-        """Count one automatic reply to this address."""
-        async with self.db.transaction():
-            await self.db.run(
-                execute,
-                "INSERT INTO auto_replies (address, sent_at) VALUES (?, ?)",
-                (address.lower(), iso(now)),
-            )
-
     # --- addresses that bounce ---------------------------------------------------------------
 
     async def mark_failing(self, address: str, message_id: str, status: str, now: datetime) -> None:

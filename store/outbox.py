@@ -70,13 +70,6 @@ class OutboxRepo:
         )
         return [_mail(row) for row in rows]
 
-    async def next_due_at(self) -> datetime | None:
-        """When the earliest pending mail becomes due, or None."""
-        row = await self.db.fetchone(
-            "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'"
-        )
-        return parse_iso(row[0]) if row and row[0] else None
-
     async def mark_sent(self, mail_id: int, now: datetime, *, error: str | None = None) -> None:
         """Record a delivery; ``error`` notes recipients refused among several accepted."""
         await self.db.execute_alone(

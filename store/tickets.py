@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -93,18 +92,6 @@ class TicketRepo:
         )
         return ticket_from_row(row) if row else None
 
-    async def by_message_ids(self, message_ids: Sequence[str]) -> Ticket | None:
-        """The most recent ticket holding a message with one of these Message-IDs."""
-        if not message_ids:
-            return None
-        marks = ",".join("?" * len(message_ids))
-        row = await self.db.fetchone(
-            "SELECT t.* FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id"
-            f" WHERE m.message_id IN ({marks}) ORDER BY m.id DESC LIMIT 1",
-            tuple(message_ids),
-        )
-        return ticket_from_row(row) if row else None
-
     async def set_status(self, ticket_id: int, status: str, now: datetime) -> None:
         """Change a ticket's status."""
         async with self.db.transaction():
@@ -144,25 +131,6 @@ class TicketRepo:
             f"SELECT * FROM tickets {where} ORDER BY updated_at DESC, id DESC LIMIT ?", (limit,)
         )
         return [ticket_from_row(row) for row in rows]
-
-    async def for_contact(self, channel: str, contact: str, limit: int = 20) -> list[Ticket]:
-        """The tickets opened from one e-mail address or chat, newest first."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM tickets WHERE channel = ? AND contact = ? ORDER BY id DESC LIMIT ?",
-            (channel, contact, limit),
-        )
-        return [ticket_from_row(row) for row in rows]
-
-    async def customer_id_for_email(self, address: str) -> int | None:
-        """The customer whose account registered this e-mail address (any case), or None."""
-        if not address:
-            return None
-        row = await self.db.fetchone(
-            "SELECT customer_id FROM accounts WHERE lower(email) = lower(?)"
-            " ORDER BY status = 'active' DESC, id DESC LIMIT 1",
-            (address,),
-        )
-        return int(row[0]) if row else None
 
 
 def insert_ticket(conn: sqlite3.Connection, values: tuple[object, ...]) -> tuple[int, str]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import enum
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from assistant import credentials
+from assistant.clock import iso, parse_iso
 from assistant.conversation import Context, Flow, command, flow
 from assistant.flows.menu import main_menu
 
@@ -95,7 +96,7 @@ class Login(Flow[Step]):
         await store.accounts.record_login(account.id, now)
         if account.password_temporary:
             await ctx.audit("login_temporary_ok", account=account)
-            ctx.data.update(account_id=account.id, verified_at=now.isoformat())
+            ctx.data.update(account_id=account.id, verified_at=iso(now))
             ctx.goto(Step.NEW_PASSWORD)
             ctx.say("login/choose_password")
             await self.ask(ctx, Step.NEW_PASSWORD)
@@ -156,7 +157,7 @@ class Login(Flow[Step]):
         account = await ctx.store.accounts.get(int(ctx.data.get("account_id", 0)))
         verified_at = ctx.data.get("verified_at", "")
         limit = timedelta(minutes=ctx.settings.session_idle_minutes)
-        fresh = bool(verified_at) and ctx.now - datetime.fromisoformat(verified_at) <= limit
+        fresh = bool(verified_at) and ctx.now - parse_iso(verified_at) <= limit
         if account is None or account.blocked or not account.password_temporary or not fresh:
             ctx.end_flow()
             ctx.say("login/start_again", buttons=[[ctx.button("login", "cmd:accedi")]])
