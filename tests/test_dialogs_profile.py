@@ -71,6 +71,7 @@ async def test_email_change_with_a_code(
     assistant: Assistant, customers: KnownCustomers, store: Store, clock: ManualClock
 ) -> None:
     chat = await logged_in(assistant, store, customers.person, "mario@example.it")
+    await store.inbound.mark_failing("mario@example.it", "<bounced@test>", "5.1.1", clock.now())
     out = await chat.press("prof:email")
     out = await chat.say("not an address")
     assert "non sembra corretto" in text(out)
@@ -90,6 +91,7 @@ async def test_email_change_with_a_code(
     account = await store.accounts.by_customer(customer.id)  # type: ignore[union-attr]
     assert account is not None and account.email == "mario.nuovo@example.it"
     assert "email_changed" in [e.event for e in await store.audit.list()]
+    assert await store.inbound.failing("mario@example.it") is None  # staff need not act now
 
 
 async def test_email_code_expires_after_15_minutes(

@@ -195,6 +195,9 @@ class EmailChange(Flow[Step]):
         async with store.db.transaction():
             await store.accounts.set_email(account.id, change.new_email, now)
             await store.accounts.drop_email_change(account.id)
+            # staff's list of bouncing addresses: the old one is corrected, the new one proven
+            await store.inbound.clear_failing(old_address, now)
+            await store.inbound.clear_failing(change.new_email, now)
             await queue_mail(
                 store, ctx.assistant.texts, kind="email_changed", template="email_changed",
                 lang=ctx.lang, recipient=old_address, now=now, new_email=change.new_email,
