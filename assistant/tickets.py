@@ -2,8 +2,10 @@
 
 A ticket comes from the support mailbox or from a chat (/assistenza). Staff answers go back
 where the ticket came from: a threaded e-mail through the outbox, or a chat message through
-the injected ``ChatNotifier``. Every method joins the caller's transaction when there is one,
-so the mailbox worker records a mail, its ticket and its answer all at once.
+the injected ``ChatNotifier`` with a "Rispondi" button (``REPLY_BUTTON``, handled by
+``assistant/flows/support.py``) so the customer answers in the same ticket. Every method
+joins the caller's transaction when there is one, so the mailbox worker records a mail, its
+ticket and its answer all at once.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from assistant.errors import DeliveryError, NotAllowed, NotFound
+from assistant.messages import Button, Reply
 from assistant.settings import Settings
 from assistant.texts import Texts
 from store.store import Store
@@ -31,13 +34,14 @@ _REPLY_PREFIX = re.compile(
 )
 AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
 HUMAN_HEADERS = {"Auto-Submitted": ""}  # a person wrote it: no Auto-Submitted at all
+REPLY_BUTTON = "tkt:r:"  # + the ticket id: the customer answers a staff reply in the chat
 
 
 class ChatNotifier(Protocol):
-    """Sends a text to a chat; the Telegram adapter provides one."""
+    """Sends a reply (text and buttons) to a chat; the Telegram adapter provides one."""
 
-    async def send_text(self, chat_id: str, text: str) -> None:
-        """Deliver ``text`` to ``chat_id``; raise ``DeliveryError`` when it cannot."""
+    async def send(self, chat_id: str, reply: Reply) -> int | None:
+        """Deliver ``reply`` to ``chat_id``; raise ``DeliveryError`` when it cannot."""
         ...
 
 
@@ -283,7 +287,9 @@ class TicketService:
         text = self.texts.render(
             ticket.language, "tickets/staff_reply_chat", reference=ticket.reference, body=body
         )
-        await self.notifier.send_text(ticket.contact, text)
+        label = self.texts.render(ticket.language, "labels", key="ticket_reply")
+        answer_button = Button(label, f"{REPLY_BUTTON}{ticket.id}")
+        await self.notifier.send(ticket.contact, Reply(text, ((answer_button,),)))
         async with self.store.db.transaction():
             await self.store.tickets.add_message(
                 ticket.id, direction="out", author="staff", kind="staff_reply", body=body, now=now

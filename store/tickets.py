@@ -92,6 +92,15 @@ class TicketRepo:
         )
         return ticket_from_row(row) if row else None
 
+    async def latest_open_for(self, channel: str, contact: str) -> Ticket | None:
+        """The most recently updated ticket not closed from this chat (or address), or None."""
+        row = await self.db.fetchone(
+            "SELECT * FROM tickets WHERE channel = ? AND contact = ? AND status != 'closed'"
+            " ORDER BY updated_at DESC, id DESC LIMIT 1",
+            (channel, contact),
+        )
+        return ticket_from_row(row) if row else None
+
     async def set_status(self, ticket_id: int, status: str, now: datetime) -> None:
         """Change a ticket's status."""
         async with self.db.transaction():

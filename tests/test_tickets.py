@@ -9,6 +9,7 @@ import pytest
 
 from assistant.clock import ManualClock, SystemClock
 from assistant.errors import NotAllowed
+from assistant.messages import Reply
 from assistant.settings import Settings
 from assistant.texts import Texts
 from assistant.tickets import TicketService, reply_subject
@@ -24,11 +25,12 @@ class RecordingNotifier:
     """A chat notifier that keeps what it was asked to send."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
+        self.sent: list[tuple[str, Reply]] = []
 
-    async def send_text(self, chat_id: str, text: str) -> None:
+    async def send(self, chat_id: str, reply: Reply) -> int | None:
         """Record one message."""
-        self.sent.append((chat_id, text))
+        self.sent.append((chat_id, reply))
+        return None
 
 
 @pytest.fixture
@@ -83,10 +85,14 @@ async def test_chat_ticket_gets_the_staff_reply_in_the_chat(
     )
 
     assert status == 0 and reference in printed
-    [(chat_id, text)] = notifier.sent
-    assert chat_id == "4242" and reference in text and "Abbiamo risolto, riprova ora." in text
+    [(chat_id, reply)] = notifier.sent
+    assert chat_id == "4242" and reference in reply.text
+    assert "Abbiamo risolto, riprova ora." in reply.text
     ticket = await store.tickets.by_reference(reference)
     assert ticket is not None and ticket.status == "answered"
+    assert [(b.label, b.data) for row in reply.buttons for b in row] == [
+        ("✍️ Rispondi", f"tkt:r:{ticket.id}")
+    ]
     assert await store.outbox.list() == []  # nothing by e-mail for a chat ticket
 
 
