@@ -20,7 +20,6 @@ round trip). A cancelled sender lets the messages already on the wire settle fir
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Awaitable
@@ -30,6 +29,7 @@ from typing import Protocol
 from assistant.clock import Clock
 from assistant.errors import PermanentDeliveryError
 from assistant.messages import Button, Reply
+from assistant.wakeup import raise_if_cancelled, wait_or_timeout
 from store.notices import TelegramNotice
 from store.store import Store
 
@@ -118,6 +118,7 @@ class TelegramNoticeSender:
     async def run(self) -> None:
         """Send until cancelled: a pass on every wake-up and at least every poll interval."""
         while True:
+            raise_if_cancelled()
             self._wake.clear()
             timeout = self.poll_seconds
             try:
@@ -129,8 +130,7 @@ class TelegramNoticeSender:
             if next_due is not None:
                 wait = (next_due - self.clock.now()).total_seconds()
                 timeout = min(timeout, max(wait, 0.05))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            await wait_or_timeout(self._wake, timeout)
 
     async def send_due(self) -> int:
         """Send every notice due now (waiting out the limits); return how many were accepted."""

@@ -21,7 +21,6 @@ Rules (issue 5, and the guide: documents are available when the bank sends the e
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from assistant.clock import Clock
 from assistant.notice_delivery import Notifier, TelegramNoticeSender
 from assistant.settings import Settings
 from assistant.texts import Texts
+from assistant.wakeup import raise_if_cancelled, wait_or_timeout
 from store.communications import Communication
 from store.notices import NewTelegramNotice, NoticeDocument, NoticeRecipient, PendingNotice
 from store.store import Store
@@ -99,13 +99,13 @@ class NoticeFanout:
 
     async def _poll(self) -> None:
         while True:
+            raise_if_cancelled()
             self._wake.clear()
             try:
                 await self.process_pending()
             except Exception:
                 logger.exception("notice fan-out failed; trying again shortly")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            await wait_or_timeout(self._wake, self.poll_seconds)
 
     async def process_pending(self) -> int:
         """Queue the e-mails and chat messages of every pending notice; return how many."""

@@ -27,7 +27,6 @@ Logs name the outbox id and kind, never addresses or bodies (bodies carry passwo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import logging
 import sqlite3
@@ -40,6 +39,7 @@ from assistant.clock import Clock, SystemClock
 from assistant.errors import DeliveryError, PermanentDeliveryError
 from assistant.redact import redact
 from assistant.settings import Settings
+from assistant.wakeup import raise_if_cancelled, wait_or_timeout
 from mailbox.compose import (
     LISTING_LIMIT,
     build_message,
@@ -110,6 +110,7 @@ class OutboxSender:
         await self._announce()
         try:
             while True:
+                raise_if_cancelled()
                 self._wake.clear()
                 try:
                     taken, _ = await self._pass(keep_open=True)
@@ -118,8 +119,7 @@ class OutboxSender:
                     taken = 0
                 if taken >= self.batch_size:
                     continue  # more may be due right now
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                await wait_or_timeout(self._wake, self.poll_seconds)
                 if time.monotonic() - self._last_used >= IDLE_CLOSE_SECONDS:
                     await self._close_transport(graceful=True)
         finally:

@@ -29,6 +29,7 @@ from assistant.clock import Clock, SystemClock
 from assistant.settings import Settings
 from assistant.texts import Texts
 from assistant.tickets import TicketService, ticket_reference
+from assistant.wakeup import raise_if_cancelled
 from mailbox.batch import (
     FaqMatcherLike,
     PreparedMail,
@@ -119,6 +120,7 @@ class MailboxWorker:
         logger.info("support mailbox worker started")
         try:
             while True:
+                raise_if_cancelled()
                 try:
                     await self.process_once()
                     delay = self._reconnect_first

@@ -1,0 +1,27 @@
+"""Waiting in the long-running loops without ever losing a cancellation.
+
+Before Python 3.12, ``asyncio.wait_for`` swallows a cancellation that arrives just as the
+awaited thing completes (and libraries such as aiosmtplib use it inside). A loop that only
+relies on ``CancelledError`` reaching it may then run forever after shutdown asked it to stop.
+The loops call ``raise_if_cancelled`` each round and wait with ``wait_or_timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+def raise_if_cancelled() -> None:
+    """Raise ``CancelledError`` if this task was asked to stop and something swallowed it."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+async def wait_or_timeout(event: asyncio.Event, seconds: float) -> None:
+    """Return when ``event`` is set or after ``seconds``; a cancellation always propagates."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    raise_if_cancelled()
