@@ -92,3 +92,22 @@ def email_for(kind: str, text: str, pec_domains: tuple[str, ...]) -> str:
     if kind == "company" and not is_pec(address, pec_domains):
         raise ValidationError("email_not_pec")
     return address
+
+
+def store_contract_answer(data: dict[str, str], field: str, text: str) -> None:
+    """Check one answer of the contract/module/codice-fiscale steps and keep it in ``data``.
+
+    ``field`` is ``contract`` (a "contract/module" answer fills the module too), ``module`` or
+    ``fiscal_code``; a bad answer raises ``ValidationError`` and changes nothing.
+    """
+    if field == "contract":
+        contract, module = contract_and_module(text)
+        data["contract"] = contract
+        if module is not None:
+            data["module"] = module
+    elif field == "module":
+        data["module"] = module_number(text)
+    elif field == "fiscal_code":
+        data["fiscal_code"] = fiscal_code(text)
+    else:
+        raise ValueError(f"not a contract-identifying field: {field}")

@@ -29,7 +29,7 @@ from typing import Protocol
 from assistant.clock import Clock
 from assistant.errors import PermanentDeliveryError
 from assistant.messages import Button, Reply
-from assistant.wakeup import raise_if_cancelled, wait_or_timeout
+from assistant.wakeup import backoff, raise_if_cancelled, wait_or_timeout
 from store.notices import TelegramNotice
 from store.store import Store
 
@@ -74,7 +74,7 @@ class PacedLimiter:
 
 def retry_delay(attempts: int) -> timedelta:
     """Wait after the n-th failed attempt: 30 s, 1 min, 2 min, ... at most 30 min."""
-    return min(FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 20), MAX_RETRY)
+    return backoff(attempts, FIRST_RETRY, MAX_RETRY)
 
 
 def notice_reply(notice: TelegramNotice) -> Reply:

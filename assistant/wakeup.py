@@ -1,4 +1,4 @@
-"""Waiting in the long-running loops without ever losing a cancellation.
+"""Waiting in the long-running loops: backoff, and never losing a cancellation.
 
 Before Python 3.12, ``asyncio.wait_for`` swallows a cancellation that arrives just as the
 awaited thing completes (and libraries such as aiosmtplib use it inside). A loop that only
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 
 
 def raise_if_cancelled() -> None:
@@ -25,3 +26,8 @@ async def wait_or_timeout(event: asyncio.Event, seconds: float) -> None:
         async with asyncio.timeout(seconds):
             await event.wait()
     raise_if_cancelled()
+
+
+def backoff(failures: int, first: timedelta, cap: timedelta) -> timedelta:
+    """Wait after the n-th failure in a row: ``first``, doubling each time, at most ``cap``."""
+    return min(first * 2 ** min(max(failures - 1, 0), 20), cap)

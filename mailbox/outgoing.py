@@ -39,7 +39,7 @@ from assistant.clock import Clock, SystemClock
 from assistant.errors import DeliveryError, PermanentDeliveryError
 from assistant.redact import redact
 from assistant.settings import Settings
-from assistant.wakeup import raise_if_cancelled, wait_or_timeout
+from assistant.wakeup import backoff, raise_if_cancelled, wait_or_timeout
 from mailbox.compose import (
     LISTING_LIMIT,
     build_message,
@@ -67,8 +67,7 @@ __all__ = ["OutboxSender", "build_message", "format_listing", "retry_delay", "ru
 
 def retry_delay(failures: int) -> timedelta:
     """Wait after the n-th failed attempt: 30 s, 1 min, 2 min, ... never more than 15 min."""
-    exponent = min(max(failures - 1, 0), 20)
-    return min(FIRST_RETRY * 2**exponent, MAX_RETRY)
+    return backoff(failures, FIRST_RETRY, MAX_RETRY)
 
 
 class Outcome(enum.Enum):

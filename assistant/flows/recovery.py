@@ -51,15 +51,7 @@ class Recovery(Flow[Step]):
             await self.ask(ctx, state)
             return
         try:
-            if state is Step.CONTRACT:
-                contract, module = identifiers.contract_and_module(ctx.text)
-                ctx.data["contract"] = contract
-                if module is not None:
-                    ctx.data["module"] = module
-            elif state is Step.MODULE:
-                ctx.data["module"] = identifiers.module_number(ctx.text)
-            else:
-                ctx.data["fiscal_code"] = identifiers.fiscal_code(ctx.text)
+            identifiers.store_contract_answer(ctx.data, state.value, ctx.text)
         except ValidationError as error:
             ctx.say(f"validation/{error.reason}")
             await self.ask(ctx, state)

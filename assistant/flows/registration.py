@@ -77,15 +77,8 @@ class Registration(Flow[Step]):
 
     async def _answer(self, ctx: Context, state: Step, text: str) -> None:
         try:
-            if state is Step.CONTRACT:
-                contract, module = identifiers.contract_and_module(text)
-                ctx.data["contract"] = contract
-                if module is not None:
-                    ctx.data["module"] = module
-            elif state is Step.MODULE:
-                ctx.data["module"] = identifiers.module_number(text)
-            elif state is Step.FISCAL_CODE:
-                ctx.data["fiscal_code"] = identifiers.fiscal_code(text)
+            if state is not Step.EMAIL:
+                identifiers.store_contract_answer(ctx.data, state.value, text)
             else:
                 kind = "company" if len(ctx.data.get("fiscal_code", "")) == 11 else "person"
                 ctx.data["email"] = identifiers.email_for(kind, text, ctx.settings.pec_domains)
