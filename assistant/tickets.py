@@ -21,8 +21,10 @@ from assistant.errors import DeliveryError, NotAllowed, NotFound
 from assistant.messages import Button, Reply
 from assistant.settings import Settings
 from assistant.texts import Texts
+from store.inbound_rows import TicketAnswer, queue_answer
+from store.outbox import QueuedMail
 from store.store import Store
-from store.tickets import REFERENCE_PREFIX, Ticket
+from store.tickets import REFERENCE_PREFIX, Ticket, insert_customer_message
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,17 @@ class MailReply:
     in_reply_to: str | None
     references: tuple[str, ...]
     automatic: bool  # Auto-Submitted: auto-replied, and counted by the loop guard
+
+
+def answer_of(ticket: Ticket, reply: MailReply, recorded_body: str | None = None) -> TicketAnswer:
+    """How an e-mail answer is kept in its ticket (the loop guard counts automatic ones)."""
+    return TicketAnswer(
+        ticket_id=ticket.id,
+        author="assistant" if reply.automatic else "staff",
+        kind=reply.kind,
+        body=reply.body if recorded_body is None else recorded_body,
+        auto_reply_to=reply.recipient if reply.automatic else None,
+    )
 
 
 def ticket_reference(subject: str) -> str | None:
@@ -143,17 +156,9 @@ class TicketService:
     ) -> None:
         """The customer wrote again: add it; an answered or closed ticket opens again."""
         async with self.store.db.transaction():
-            await self.store.tickets.add_message(
-                ticket.id,
-                direction="in",
-                author="customer",
-                body=text,
-                now=now,
-                message_id=message_id,
-                inbound_id=inbound_id,
+            await self.store.db.run(
+                insert_customer_message, ticket, text, now, message_id, inbound_id
             )
-            if ticket.status != "open":
-                await self._set_status(ticket, "open", "ticket_reopened", now)
         logger.info("ticket %s: customer message", ticket.reference)
 
     def mail_body(self, ticket: Ticket, kind: str, **context: object) -> str:
@@ -184,34 +189,34 @@ class TicketService:
         recorded_body: str | None = None,
     ) -> str | None:
         """Queue an e-mail on the ticket's thread and record it; return our Message-ID."""
-        default_subject = self._default_subject(ticket.language)
+        mail = self.reply_mail(ticket, reply, dedup_key=dedup_key)
+        async with self.store.db.transaction():
+            queued = await self.store.db.run(
+                queue_answer, mail, answer_of(ticket, reply, recorded_body), now
+            )
+        return mail.message_id if queued else None
+
+    def reply_mail(
+        self, ticket: Ticket, reply: MailReply, *, dedup_key: str | None = None
+    ) -> QueuedMail:
+        """The outbox mail of an answer: threaded, ``Re:`` subject with the reference."""
         headers = dict(AUTOMATIC_HEADERS if reply.automatic else HUMAN_HEADERS)
         if reply.in_reply_to:
             headers["In-Reply-To"] = reply.in_reply_to
         if reply.references:
             headers["References"] = references_header(reply.references)
-        async with self.store.db.transaction():
-            message_id = await self.store.outbox.enqueue(
-                kind=f"ticket_{reply.kind}",
-                recipient=reply.recipient,
-                subject=reply_subject(ticket.subject, ticket.reference, default_subject),
-                body_text=reply.body,
-                now=now,
-                headers=headers,
-                dedup_key=dedup_key,
-            )
-            if message_id is None:
-                return None
-            await self.store.inbound.record_answer(
-                ticket.id,
-                author="assistant" if reply.automatic else "staff",
-                kind=reply.kind,
-                body=reply.body if recorded_body is None else recorded_body,
-                message_id=message_id,
-                now=now,
-                auto_reply_to=reply.recipient if reply.automatic else None,
-            )
-        return message_id
+        return QueuedMail(
+            message_id=self.store.outbox.new_message_id(),
+            dedup_key=dedup_key,
+            kind=f"ticket_{reply.kind}",
+            recipient=reply.recipient,
+            subject=reply_subject(
+                ticket.subject, ticket.reference, self._default_subject(ticket.language)
+            ),
+            body_text=reply.body,
+            body_html=None,
+            headers=headers,
+        )
 
     async def open_from_chat(
         self,

@@ -1,13 +1,17 @@
 """Support mailbox throughput: the worker against a bare imap-tools fetch of the same mails.
 
-Starts a throwaway Dovecot (as the tests do), appends the same N mails (default 2,000: FAQ
-questions, other requests, automatic replies; one sender each) to two users, then times
+Starts a throwaway Dovecot (as the tests do), appends the same N mails (default 2,000; one
+sender each; nine in ten ask a question taken in turn from the ~500 labelled questions of
+bench/data/faq_*.tsv, in Italian and English, FAQ and out-of-scope alike, between a greeting and
+a signature; one in ten is an automatic reply) to two users, then times
   * bare:      imap-tools ``MailBox.fetch(mark_seen=False)`` (its default: one FETCH per mail)
                of every mail of user A; also ``bulk=100`` (one FETCH per 100 mails);
-  * worker:    ``MailboxWorker.process_once`` on user B until its inbox is empty: fetch, keep
-               the raw bytes, parse, decide, FAQ match, one transaction per mail (ticket,
-               answer in the outbox), seen + move to the processed folder;
-  * FAQ share: the time the worker spent inside the FAQ matcher.
+  * worker:    ``MailboxWorker.process_once`` on user B until its inbox is empty, as the
+               service runs it (``MailboxWorker.create``): fetch, parse, FAQ match, one
+               transaction per batch (raw bytes, ticket, answer in the outbox), seen + move to
+               the processed folder;
+  * FAQ:       the time the worker waited for the FAQ matcher (it overlaps the recording of
+               the previous batch).
 Prints mails per second and the ratios. Target: worker / bare >= 0.5.
 
     .venv/bin/python bench/mailbox.py [--mails 2000]
@@ -22,6 +26,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -39,30 +44,43 @@ from store.store import Store  # noqa: E402
 from tests.fixtures.dovecot import HOST, DovecotServer, dovecot_binary  # noqa: E402
 
 TARGET_RATIO = 0.5
-QUESTIONS = [
-    "Buongiorno, mi sono registrato ma la password non è mai arrivata. Cosa devo fare?",
-    "Quando sono disponibili le fatture nell'area clienti?",
-    "Vorrei sapere se riceverò ancora la fattura cartacea dopo la registrazione.",
-    "Hello, how can I change the e-mail address where you send the notices?",
-    "Non riesco a scaricare il documento di marzo, mi dà errore. Potete aiutarmi?",
-    "Salve, avrei bisogno di parlare con qualcuno del mio contratto di leasing.",
-]
+DATA = Path(__file__).resolve().parent / "data"
+GREETINGS = {"it": ("Buongiorno,", "Salve,", "Gentili signori,"), "en": ("Hello,", "Dear Sirs,")}
+CLOSINGS = {"it": ("Cordiali saluti", "Grazie"), "en": ("Best regards", "Thanks")}
+
+
+def labelled_questions() -> list[tuple[str, str]]:
+    """(language, question) of every labelled question that is not a bare greeting or thanks."""
+    found = []
+    for name in ("faq_tune.tsv", "faq_heldout.tsv"):
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            label, language, question = line.split("\t", 2)
+            if label not in ("greeting", "thanks"):
+                found.append((language, question))
+    return found
 
 
 def bench_mails(count: int) -> list[bytes]:
     """``count`` realistic mails of about 1-2 KB, every tenth an automatic reply."""
+    questions = labelled_questions()
     mails = []
     for n in range(count):
+        language, question = questions[n % len(questions)]
         message = EmailMessage()
         message["From"] = f"Cliente {n} <cliente{n}@example.it>"
         message["To"] = "areaclienti.ls@bancopopolare.it"
-        message["Subject"] = f"Richiesta {n}"
+        message["Subject"] = f"Richiesta {n}" if language == "it" else f"Request {n}"
         message["Message-ID"] = f"<bench-{n}@example.it>"
         message["Date"] = "Tue, 13 Jan 2026 10:15:00 +0100"
         if n % 10 == 9:
             message["Auto-Submitted"] = "auto-replied"
-        body = QUESTIONS[n % len(QUESTIONS)]
-        message.set_content(f"{body}\n\nCordiali saluti\nCliente {n}\n\n" + "-- \n" + "x" * 600)
+        greeting = GREETINGS[language][n % len(GREETINGS[language])]
+        closing = CLOSINGS[language][n % len(CLOSINGS[language])]
+        message.set_content(
+            f"{greeting}\n{question}\n\n{closing}\nCliente {n}\n\n-- \n" + "x" * 600
+        )
         mails.append(message.as_bytes())
     return mails
 
@@ -87,27 +105,18 @@ def bare_fetch(server: DovecotServer, user: str, password: str, bulk: int) -> tu
 
 
 class TimedFaq:
-    """The real matcher, with the time spent in it added up."""
+    """The worker's FAQ matcher, with the time spent waiting for it added up."""
 
     def __init__(self, matcher: Any) -> None:
         self.matcher = matcher
         self.seconds = 0.0
         self.calls = 0
 
-    def match(self, text: str) -> Any:
-        """Match and time it."""
+    async def match_many(self, texts: Sequence[str]) -> list[Any]:
+        """Match a batch and time it."""
         started = time.perf_counter()
         try:
-            return self.matcher.match(text)
-        finally:
-            self.seconds += time.perf_counter() - started
-            self.calls += 1
-
-    def match_many(self, texts: list[str]) -> list[Any]:
-        """Match a batch (one encoder call) and time it."""
-        started = time.perf_counter()
-        try:
-            return list(self.matcher.match_many(texts))
+            return list(await self.matcher.match_many(texts))
         finally:
             self.seconds += time.perf_counter() - started
             self.calls += len(texts)
@@ -181,11 +190,9 @@ def main() -> int:
         print(f"worker:  {count} mails in {elapsed:.2f} s ({rate:,.0f} mails/s)")
         if faq.calls:
             print(
-                f"faq:     {faq.calls} matches, {faq.seconds:.2f} s ({faq.seconds / elapsed:.0%}"
-                f" of the worker's time, {faq.seconds / faq.calls * 1000:.1f} ms each)"
+                f"faq:     {faq.calls} questions matched, {faq.seconds:.2f} s waited for"
+                f" ({faq.seconds / faq.calls * 1000:.2f} ms each; overlaps the recording)"
             )
-            rest = count / (elapsed - faq.seconds)
-            print(f"worker without the FAQ matcher's time: {rest:,.0f} mails/s")
         ratio = rate / rates["bare"]
         verdict = "ok" if ratio >= TARGET_RATIO else "BELOW TARGET"
         print(f"ratio:   worker / bare = {ratio:.2f} (target >= {TARGET_RATIO}) {verdict}")

@@ -1,78 +1,87 @@
-"""A fetched batch made ready for deciding: raw bytes kept, mails parsed, FAQ questions matched.
+"""A fetched batch made ready for deciding: mails parsed, FAQ questions matched together.
 
 Everything here happens before any store write, so a crash in the middle leaves nothing
-recorded: the batch is fetched, saved and parsed again from the start by the next run.
+recorded: the batch is fetched and parsed again from the start by the next run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import inspect
 import logging
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from assistant.errors import AreaClientiError
 from mailbox.decide import FaqMatchLike, automatic_reason, question_text
 from mailbox.imap import FetchedMail
 from mailbox.parse import ParsedMail, parse_mail
 
 logger = logging.getLogger(__name__)
 
-FAQ_CHUNK = 25  # questions matched per encoder batch (the event loop waits that long)
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+class FaqUnavailable(AreaClientiError):
+    """The FAQ matcher cannot answer now (its process died twice): mails become tickets."""
 
 
-class FaqMatcherLike(Protocol):
-    """What the worker needs from the FAQ matcher (``match_many`` is used when present)."""
+class MailFaq(Protocol):
+    """The FAQ matcher as the worker uses it: a batch of questions at a time, awaited."""
 
-    def match(self, text: str) -> FaqMatchLike:
-        """The verdict on one question."""
+    async def match_many(self, texts: Sequence[str]) -> Sequence[FaqMatchLike]:
+        """One verdict per question."""
         ...
+
+
+class InlineFaq:
+    """A matcher living in this process, run on a worker thread (the encoder frees the GIL).
+
+    Uses the matcher's ``match_outright`` (cheapest: the mailbox acts only on outright
+    answers), else ``match_many``, else ``match`` per question.
+    """
+
+    def __init__(self, matcher: Any) -> None:
+        self.matcher = matcher
+
+    async def match_many(self, texts: Sequence[str]) -> Sequence[FaqMatchLike]:
+        """One verdict per question."""
+        return await asyncio.to_thread(self._match, list(texts))
+
+    def _match(self, texts: list[str]) -> list[FaqMatchLike]:
+        for name in ("match_outright", "match_many"):
+            batch = getattr(self.matcher, name, None)
+            if batch is not None:
+                return list(batch(texts))
+        return [self.matcher.match(text) for text in texts]
+
+
+def as_mail_faq(matcher: Any) -> MailFaq | None:
+    """The worker's view of a matcher: async ones as they are, others run inline."""
+    if matcher is None:
+        return None
+    if inspect.iscoroutinefunction(getattr(matcher, "match_many", None)):
+        mail_faq: MailFaq = matcher
+        return mail_faq
+    return InlineFaq(matcher)
 
 
 @dataclass
 class PreparedMail:
-    """One fetched message after its bytes were kept and parsed."""
+    """One fetched message after it was parsed (and its question matched)."""
 
     fetched: FetchedMail
-    raw_path: str  # relative to the data folder
     digest: str  # sha256 of the bytes
     mail: ParsedMail | None = None
-    error: Exception | None = None  # parsing failed: the message goes to quarantine
-    faq_match: FaqMatchLike | None = None  # matched with the batch, when it asks a question
+    error: Exception | None = None  # parsing or its FAQ match failed: quarantine
+    faq_match: FaqMatchLike | None = None  # when it asks a question the matcher judged
 
 
-class RawStore:
-    """Keeps each message's bytes under ``<data dir>/mail/<folder>/<UIDVALIDITY>/<UID>.eml``."""
-
-    def __init__(self, data_dir: Path, folder: str) -> None:
-        self.data_dir = data_dir
-        self.folder = _UNSAFE.sub("_", folder) or "folder"
-        self._made: set[Path] = set()
-
-    def save(self, uidvalidity: int, fetched: FetchedMail) -> tuple[str, str]:
-        """Write the bytes; return (path under the data dir, sha256)."""
-        relative = Path("mail") / self.folder / str(uidvalidity) / f"{fetched.uid}.eml"
-        target = self.data_dir / relative
-        if target.parent not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(target.parent)
-        # No rename dance: the row naming this file is committed only after the write, and a
-        # mail that crashed before its commit is fetched and written again from the start.
-        target.write_bytes(fetched.raw)
-        return relative.as_posix(), hashlib.sha256(fetched.raw).hexdigest()
-
-
-def prepare(
-    raw_store: RawStore, uidvalidity: int, fetched: Sequence[FetchedMail], max_bytes: int
-) -> list[PreparedMail]:
-    """Keep and parse each message (blocking: run it in a thread). OSError propagates."""
+def prepare(fetched: Sequence[FetchedMail], max_bytes: int) -> list[PreparedMail]:
+    """Parse each message (CPU work: the caller may run it in a thread)."""
     prepared = []
     for item in fetched:
-        raw_path, digest = raw_store.save(uidvalidity, item)
-        ready = PreparedMail(item, raw_path, digest)
+        ready = PreparedMail(item, hashlib.sha256(item.raw).hexdigest())
         try:
             header_only = item.header_only or item.size > max_bytes
             ready.mail = parse_mail(item.raw, size=item.size, header_only=header_only)
@@ -101,24 +110,29 @@ def faq_questions(
     return found
 
 
-def match_questions(
-    faq: FaqMatcherLike, questions: Sequence[tuple[PreparedMail, str]], start: int
-) -> int:
-    """Match one chunk of questions from ``start`` at once; return where the next starts.
+async def match_questions(faq: MailFaq, questions: Sequence[tuple[PreparedMail, str]]) -> None:
+    """Match the batch's questions at once and attach each verdict to its mail.
 
-    A matcher without ``match_many``, or one that fails on the chunk, leaves those mails
-    unmatched: ``decide`` then asks ``match`` for each, so one bad question quarantines
-    only its own mail.
+    When the batch fails, each question is matched alone: the one that breaks the matcher
+    sends only its own mail to quarantine. When the matcher is unavailable, the mails get no
+    verdict and become tickets for staff.
     """
-    chunk = questions[start : start + FAQ_CHUNK]
-    match_many: Callable[[list[str]], list[FaqMatchLike]] | None = getattr(faq, "match_many", None)
-    if match_many is None or not chunk:
-        return len(questions)
+    if not questions:
+        return
     try:
-        matches = match_many([question for _, question in chunk])
+        matches = await faq.match_many([question for _, question in questions])
+        for (ready, _), match in zip(questions, matches, strict=True):
+            ready.faq_match = match
+        return
+    except FaqUnavailable:
+        logger.warning("FAQ matcher unavailable: %d questions become tickets", len(questions))
+        return
     except Exception:
-        logger.warning("FAQ batch match failed; matching those mails one by one")
-        return start + len(chunk)
-    for (ready, _), match in zip(chunk, matches, strict=True):
-        ready.faq_match = match
-    return start + len(chunk)
+        logger.warning("FAQ batch match failed; matching those questions one by one")
+    for ready, question in questions:
+        try:
+            [ready.faq_match] = await faq.match_many([question])
+        except FaqUnavailable:
+            return
+        except Exception as exc:
+            ready.error = exc

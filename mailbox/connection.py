@@ -96,10 +96,10 @@ class MailboxConnection:
 
 
 def fetch_plan(
-    uids: list[int], sizes: dict[int, int], max_bytes: int
+    uids: list[int], sizes: dict[int, int], max_bytes: int, count: int = FETCH_BATCH_COUNT
 ) -> list[tuple[list[int], bool]]:
-    """Fetch batches as (UIDs, header only): whole mails grouped by count and bytes, then one
-    header-only fetch per mail over ``max_bytes``. UIDs without a size (gone) are left out."""
+    """Fetch batches as (UIDs, header only): whole mails grouped by ``count`` and bytes, then
+    one header-only fetch per mail over ``max_bytes``. UIDs without a size (gone) are left out."""
     batches: list[tuple[list[int], bool]] = []
     current: list[int] = []
     current_bytes = 0
@@ -110,7 +110,7 @@ def fetch_plan(
         if sizes[uid] > max_bytes:
             too_large.append(uid)
             continue
-        full = len(current) >= FETCH_BATCH_COUNT or current_bytes + sizes[uid] > FETCH_BATCH_BYTES
+        full = len(current) >= count or current_bytes + sizes[uid] > FETCH_BATCH_BYTES
         if current and full:
             batches.append((current, False))
             current, current_bytes = [], 0

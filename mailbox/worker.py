@@ -1,15 +1,19 @@
 """The support mailbox worker: read, decide, record, answer, archive; nothing lost, nothing twice.
 
-For each message of IMAP_FOLDER, in this order:
-    1. RFC822.SIZE first: over MAIL_MAX_BYTES only the header is downloaded;
-    2. the raw bytes are kept under ``<data dir>/mail/<folder>/<UIDVALIDITY>/<UID>.eml``;
-    3. ONE transaction records its identity (folder, UIDVALIDITY, UID, Message-ID) together with
-       the ticket, the ticket messages, the outbox answer and the audit events it causes;
-    4. it is marked seen and moved to IMAP_PROCESSED_FOLDER (quarantine folder when it could
-       not be processed), in batches.
-A crash before 3 leaves nothing recorded: the message is processed again from scratch. A crash
-after 3 finds the identity recorded, so only step 4 is repeated. A message seen again under a new
-UID (same Message-ID, or same bytes without one) is recorded as a duplicate and not answered.
+The messages of IMAP_FOLDER go through a two-stage pipeline, batch by batch (up to 100 mails):
+    1. RFC822.SIZE first: over MAIL_MAX_BYTES only the header is downloaded; the batch is
+       fetched with one UID FETCH, parsed, and its questions matched by the FAQ matcher
+       (``MailFaq``: in a child process in the service, so it runs beside stage 2);
+    2. ONE transaction records every mail of the batch: its identity (folder, UIDVALIDITY, UID,
+       Message-ID), its raw bytes, and the tickets, ticket messages, outbox answers and audit
+       events it causes (``MailLedger``, one hop to the database thread); then the batch is
+       marked seen and moved to IMAP_PROCESSED_FOLDER (quarantine folder for a mail that could
+       not be processed).
+While stage 2 records batch k, stage 1 already fetches and matches batch k+1.
+A crash before the commit leaves nothing of the batch recorded: it is processed again from
+scratch. A crash after it finds the identities recorded, so only the move is repeated. A message
+seen again under a new UID (same Message-ID, or same bytes without one) is recorded as a
+duplicate and not answered.
 """
 
 from __future__ import annotations
@@ -17,33 +21,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import logging
 import random
 import sqlite3
-from collections.abc import Callable, Coroutine
-from datetime import datetime, timedelta
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from assistant.clock import Clock, SystemClock
 from assistant.settings import Settings
 from assistant.texts import Texts
-from assistant.tickets import TicketService, ticket_reference
+from assistant.tickets import TicketService
 from assistant.wakeup import raise_if_cancelled
 from mailbox.batch import (
-    FaqMatcherLike,
+    MailFaq,
     PreparedMail,
-    RawStore,
+    as_mail_faq,
     faq_questions,
     match_questions,
     prepare,
 )
-from mailbox.connection import MailboxConnection, fetch_plan
-from mailbox.decide import Decision, MailFacts, automatic_reason, decide
-from mailbox.effects import MailEffects
-from mailbox.imap import FetchedMail, ImapMailbox, ImapUnavailable
-from mailbox.parse import ParsedMail
-from store.inbound import MailIdentity
+from mailbox.connection import FETCH_BATCH_COUNT, MailboxConnection, fetch_plan
+from mailbox.decide import Decision
+from mailbox.imap import ImapMailbox, ImapUnavailable
+from mailbox.ledger import QUARANTINED, FaqAnswer, FaultHook, MailLedger, Recorded
 from store.store import Store
 
 logger = logging.getLogger(__name__)
@@ -53,8 +53,8 @@ RECONNECT_MAX = 60.0
 R = TypeVar("R")
 
 
-FaqAnswer = Callable[[str, str], str]  # (faq id, language) -> the answer's text
-FaultHook = Callable[[str], None]  # tests: "saved", "transaction", "committed", "archiving"
+PIPELINE_DEPTH = 1  # batches prepared ahead of the one being recorded
+Prepared = list[PreparedMail] | Exception | None  # a batch, stage 1's failure, or the end
 
 
 class MailboxWorker:
@@ -66,34 +66,37 @@ class MailboxWorker:
         store: Store,
         texts: Texts,
         *,
-        faq: FaqMatcherLike | None = None,
+        faq: Any = None,
         faq_answer: FaqAnswer | None = None,
         tickets: TicketService | None = None,
         clock: Clock | None = None,
         mailbox: ImapMailbox | None = None,
         fault: FaultHook | None = None,
         reconnect_delays: tuple[float, float] = (RECONNECT_FIRST, RECONNECT_MAX),
+        batch_size: int = FETCH_BATCH_COUNT,
     ) -> None:
         self.settings = settings
         self.store = store
         self.texts = texts
-        self.faq = faq if faq_answer is not None else None
+        self.faq: MailFaq | None = as_mail_faq(faq) if faq_answer is not None else None
         self.faq_answer = faq_answer
         self.tickets = tickets or TicketService(store, texts, settings)
         self.clock = clock or SystemClock()
-        self.effects = MailEffects(store, self.tickets, settings, self.faq_answer)
         self.connection = MailboxConnection(
             mailbox or ImapMailbox.from_settings(settings), settings
         )
         self._fault = fault or (lambda point: None)
         self._reconnect_first, self._reconnect_max = reconnect_delays
-        self._raw = RawStore(settings.data_dir, settings.imap_folder)
+        self.batch_size = batch_size
         self._progress = asyncio.Condition()
         self.handled = 0  # messages processed since start (tests await it)
         self.own_addresses = tuple(
             a.lower()
             for a in (settings.mail_from_address, settings.support_address, settings.imap_username)
             if a and "@" in a
+        )
+        self.ledger = MailLedger(
+            settings, self.tickets, faq_answer, self.own_addresses, self._fault
         )
 
     @classmethod
@@ -162,145 +165,65 @@ class MailboxWorker:
             return 0
         known = await self.store.inbound.outcomes(settings.imap_folder, uidvalidity, uids)
         if known:  # recorded by a run that stopped before moving them
-            quarantined = [uid for uid, outcome in known.items() if outcome == "quarantined"]
+            quarantined = [uid for uid, outcome in known.items() if outcome == QUARANTINED]
             await connection.archive(sorted(set(known) - set(quarantined)), self._processed)
             await connection.archive(quarantined, settings.imap_quarantine_folder)
         pending = [uid for uid in uids if uid not in known]
         sizes = await connection.sizes(pending)
+        plan = fetch_plan(pending, sizes, settings.mail_max_bytes, self.batch_size)
+        ready: asyncio.Queue[Prepared] = asyncio.Queue(PIPELINE_DEPTH)
+        producer = asyncio.create_task(self._prepare_all(plan, ready))
+        try:
+            return await self._record_all(uidvalidity, ready)
+        finally:
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer
+
+    async def _prepare_all(
+        self, plan: list[tuple[list[int], bool]], ready: asyncio.Queue[Prepared]
+    ) -> None:
+        """Stage 1: fetch, parse and match each batch, handing it (or its failure) to stage 2."""
+        try:
+            for batch, header_only in plan:
+                fetched = await self.connection.fetch(batch, header_only=header_only)
+                prepared = await asyncio.to_thread(prepare, fetched, self.settings.mail_max_bytes)
+                if self.faq is not None:
+                    await match_questions(self.faq, faq_questions(prepared, self.own_addresses))
+                await ready.put(prepared)
+        except Exception as exc:
+            await ready.put(exc)
+        else:
+            await ready.put(None)
+
+    async def _record_all(self, uidvalidity: int, ready: asyncio.Queue[Prepared]) -> int:
+        """Stage 2: record each batch in one transaction, then move its mails."""
         handled = 0
-        for batch, header_only in fetch_plan(pending, sizes, settings.mail_max_bytes):
-            fetched = await connection.fetch(batch, header_only=header_only)
-            prepared = await self._prepare(uidvalidity, fetched)
-            done: list[int] = []
-            quarantined = []
-            for ready in prepared:
-                outcome = await self._handle(uidvalidity, ready)
-                (quarantined if outcome == "quarantined" else done).append(ready.fetched.uid)
+        while (prepared := await ready.get()) is not None:
+            if isinstance(prepared, Exception):
+                raise prepared
+            self._fault("saved")
+            recorded = await _despite_cancellation(self._record(uidvalidity, prepared))
+            self._fault("committed")
+            done = [r.uid for r in recorded if r.outcome != QUARANTINED]
+            quarantined = [r.uid for r in recorded if r.outcome == QUARANTINED]
             self._fault("archiving")
-            await connection.archive(done, self._processed)
-            await connection.archive(quarantined, settings.imap_quarantine_folder)
-            handled += len(fetched)
+            await self.connection.archive(done, self._processed)
+            await self.connection.archive(quarantined, self.settings.imap_quarantine_folder)
+            handled += len(prepared)
             async with self._progress:
-                self.handled += len(fetched)
+                self.handled += len(prepared)
                 self._progress.notify_all()
         return handled
 
-    async def _prepare(self, uidvalidity: int, fetched: list[FetchedMail]) -> list[PreparedMail]:
-        """Keep and parse the batch in a thread, then match its FAQ questions together."""
-        prepared = await asyncio.to_thread(
-            prepare, self._raw, uidvalidity, fetched, self.settings.mail_max_bytes
-        )
-        if self.faq is not None:
-            questions = faq_questions(prepared, self.own_addresses)
-            start = 0
-            while start < len(questions):  # in chunks, letting the event loop breathe between
-                start = match_questions(self.faq, questions, start)
-                await asyncio.sleep(0)
-        return prepared
-
-    # --- one message -------------------------------------------------------------------------
-
-    async def _handle(self, uidvalidity: int, ready: PreparedMail) -> str:
-        """Decide and record one message; return its outcome."""
+    async def _record(self, uidvalidity: int, prepared: list[PreparedMail]) -> list[Recorded]:
+        """The batch's one transaction, run on the database thread in one hop."""
         now = self.clock.now()
-        try:
-            self._fault("saved")
-            if ready.mail is None:
-                raise ready.error or ValueError("not parsed")
-            decision = await _despite_cancellation(self._record(uidvalidity, ready, now))
-            self._fault("committed")
-        except (OSError, sqlite3.Error, ImapUnavailable):
-            raise  # passing trouble: the whole pass is retried
-        except Exception as exc:
-            return await self._quarantine(uidvalidity, ready, exc, now)
-        if decision is None:
-            return "recorded elsewhere"  # another process recorded it meanwhile
-        logger.info("mail uid %d: %s (%s)", ready.fetched.uid, decision.outcome, decision.reason)
-        return decision.outcome
-
-    async def _record(
-        self, uidvalidity: int, ready: PreparedMail, now: datetime
-    ) -> Decision | None:
-        """The one transaction: look up, decide, record the identity and all it causes."""
-        mail, fetched, faq = ready.mail, ready.fetched, self.faq
-        assert mail is not None
-        matched = ready.faq_match  # from the batch; else decide asks the matcher itself
         async with self.store.db.transaction():
-            facts, customer_id = await self._facts(mail, ready.digest, now)
-            decision = decide(
-                mail,
-                facts,
-                faq=(lambda _question: matched) if matched else (faq.match if faq else None),
-                own_addresses=self.own_addresses,
-                auto_reply_limit=self.settings.auto_reply_limit,
+            recorded: list[Recorded] = await self.store.db.run(
+                self.ledger.record, uidvalidity, prepared, now
             )
-            identity = MailIdentity(
-                folder=self.settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
-                message_id=mail.message_id, sha256=ready.digest, size=fetched.size,
-                raw_path=ready.raw_path,
-            )  # fmt: skip
-            recorded = await self.effects.record(
-                identity, mail, decision, facts, customer_id=customer_id, now=now
-            )
-            self._fault("transaction")
-        return decision if recorded else None
-
-    async def _facts(
-        self, mail: ParsedMail, digest: str, now: datetime
-    ) -> tuple[MailFacts, int | None]:
-        """What the store knows about this mail (one round trip for a customer's mail)."""
-        if automatic_reason(mail, self.own_addresses):
-            if await self.store.inbound.seen_before(mail.message_id, digest):
-                return MailFacts(duplicate=True), None
-            for message_id in mail.bounced_message_ids:
-                sent = await self.store.outbox.by_message_id(message_id)
-                if sent is not None:
-                    return MailFacts(
-                        bounced_recipient=sent.recipient, bounced_message_id=sent.message_id
-                    ), None
-            return MailFacts(), None
-        found = await self.store.inbound.lookup(
-            message_id=mail.message_id,
-            sha256=digest,
-            reference=ticket_reference(mail.subject),
-            thread_ids=mail.references_chain,
-            reply_to=mail.reply_to,
-            sender=mail.sender,
-            since=now - timedelta(hours=24),
-        )
-        facts = MailFacts(
-            duplicate=found.seen_before,
-            ticket_by_reference=found.ticket_by_reference,
-            ticket_by_thread=found.ticket_by_thread,
-            auto_replies_today=found.auto_replies_since,
-        )
-        return facts, found.customer_id
-
-    async def _quarantine(
-        self, uidvalidity: int, ready: PreparedMail, exc: Exception, now: datetime
-    ) -> str:
-        """Record a message that cannot be processed; it goes to the quarantine folder."""
-        fetched = ready.fetched
-        logger.exception("mail uid %d cannot be processed: quarantined", fetched.uid)
-        detail = f"{type(exc).__name__}"
-        await _despite_cancellation(
-            self._record_quarantine(uidvalidity, fetched, ready.raw_path, detail, now)
-        )
-        return "quarantined"
-
-    async def _record_quarantine(
-        self, uidvalidity: int, fetched: FetchedMail, raw_path: str, detail: str, now: datetime
-    ) -> None:
-        async with self.store.db.transaction():
-            await self.store.inbound.record(
-                folder=self.settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
-                message_id=None, sha256=hashlib.sha256(fetched.raw).hexdigest(),
-                size=fetched.size, raw_path=raw_path, outcome="quarantined", now=now,
-                detail=detail,
-            )  # fmt: skip
-            await self.store.audit.record(
-                "mail_quarantined", now, channel="email", detail=f"uid {fetched.uid}: {detail}"
-            )
+        return recorded
 
 
 async def _despite_cancellation(transaction: Coroutine[Any, Any, R]) -> R:
@@ -315,4 +238,4 @@ async def _despite_cancellation(transaction: Coroutine[Any, Any, R]) -> R:
         raise
 
 
-__all__ = ["Decision", "FaqMatcherLike", "MailboxWorker"]
+__all__ = ["Decision", "MailboxWorker"]

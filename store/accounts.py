@@ -178,15 +178,8 @@ class AccountRepo:
     async def mark_email_failing(self, email: str, now: datetime) -> list[int]:
         """Our mail to this address bounced: flag the accounts using it; return their ids."""
         async with self.db.transaction():
-            rows = await self.db.fetchall(
-                "SELECT id FROM accounts WHERE lower(email) = lower(?)", (email,)
-            )
-            await self.db.execute(
-                "UPDATE accounts SET email_failed_at = ?, updated_at = ?"
-                " WHERE lower(email) = lower(?)",
-                (iso(now), iso(now), email),
-            )
-        return [r["id"] for r in rows]
+            ids: list[int] = await self.db.run(mark_email_failing_rows, email, now)
+        return ids
 
     async def start_email_change(
         self,
@@ -272,3 +265,14 @@ def _account(row: sqlite3.Row) -> Account:
         registered_at=parse_iso(row["registered_at"]),
         activated_at=moment("activated_at"),
     )
+
+
+def mark_email_failing_rows(conn: sqlite3.Connection, email: str, now: datetime) -> list[int]:
+    """Flag the accounts using a bouncing address, on the database thread; return their ids."""
+    rows = conn.execute("SELECT id FROM accounts WHERE lower(email) = lower(?)", (email,))
+    ids = [int(row[0]) for row in rows.fetchall()]
+    conn.execute(
+        "UPDATE accounts SET email_failed_at = ?, updated_at = ? WHERE lower(email) = lower(?)",
+        (iso(now), iso(now), email),
+    )
+    return ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,10 +41,8 @@ class AuditRepo:
     ) -> None:
         """Append one event (joins the caller's transaction when there is one)."""
         async with self.db.transaction():
-            await self.db.execute(
-                "INSERT INTO audit_log (at, event, customer_id, account_id, channel, chat_id,"
-                " detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (iso(now), event, customer_id, account_id, channel, chat_id, detail),
+            await self.db.run(
+                insert_audit, event, now, customer_id, account_id, channel, chat_id, detail
             )
 
     async def list(self, event: str | None = None, limit: int = 200) -> list[AuditEvent]:
@@ -65,3 +64,21 @@ class AuditRepo:
             )
             for r in rows
         ]
+
+
+def insert_audit(
+    conn: sqlite3.Connection,
+    event: str,
+    now: datetime,
+    customer_id: int | None = None,
+    account_id: int | None = None,
+    channel: str | None = None,
+    chat_id: str | None = None,
+    detail: str = "",
+) -> None:
+    """Append one event on the database thread (no secret, no personal data in ``detail``)."""
+    conn.execute(
+        "INSERT INTO audit_log (at, event, customer_id, account_id, channel, chat_id, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (iso(now), event, customer_id, account_id, channel, chat_id, detail),
+    )

@@ -1,10 +1,13 @@
-"""What the support mailbox has processed, addresses that bounce, and the loop guard's log."""
+"""What the support mailbox has processed, addresses that bounce, and the loop guard's log.
+
+The mailbox worker writes its records on the database thread (``store.inbound_rows``), a whole
+fetched batch in one transaction; this repository reads them and serves everyone else.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
-from typing import cast
 
 from assistant.clock import iso
 from store.db import Database
@@ -14,15 +17,10 @@ from store.inbound_rows import (
     MailIdentity,
     MailLookup,
     NewTicket,
-    execute,
     failure_from_row,
     inbound_from_row,
-    insert_answer,
-    insert_inbound,
-    insert_inbound_with_ticket,
-    lookup_rows,
+    upsert_failure,
 )
-from store.tickets import Ticket
 
 
 class InboundRepo:
@@ -30,77 +28,6 @@ class InboundRepo:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    async def record(
-        self,
-        *,
-        folder: str,
-        uidvalidity: int,
-        uid: int,
-        message_id: str | None,
-        sha256: str,
-        size: int,
-        raw_path: str,
-        outcome: str,
-        now: datetime,
-        ticket_id: int | None = None,
-        detail: str = "",
-    ) -> int | None:
-        """Record a processed message; None when this UID was recorded before."""
-        values = (folder, uidvalidity, uid, message_id, sha256, size, raw_path, outcome)
-        async with self.db.transaction():
-            inbound_id: int | None = await self.db.run(
-                insert_inbound, (*values, ticket_id, detail, iso(now))
-            )
-        return inbound_id
-
-    async def record_with_ticket(
-        self,
-        identity: MailIdentity,
-        *,
-        outcome: str,
-        detail: str,
-        ticket: NewTicket,
-        text: str,
-        now: datetime,
-    ) -> tuple[int, Ticket] | None:
-        """Record a message, the ticket it opens and its first message, in one round trip.
-
-        None when this UID was recorded before (nothing is written then).
-        """
-        async with self.db.transaction():
-            found: tuple[int, Ticket] | None = await self.db.run(
-                insert_inbound_with_ticket, identity, outcome, detail, ticket, text, now
-            )
-        return found
-
-    async def record_answer(
-        self,
-        ticket_id: int,
-        *,
-        author: str,
-        kind: str,
-        body: str,
-        message_id: str,
-        now: datetime,
-        auto_reply_to: str | None,
-    ) -> None:
-        """The answer we queued on a ticket, counted by the loop guard when it is automatic."""
-        async with self.db.transaction():
-            await self.db.run(
-                insert_answer, ticket_id, author, kind, body, message_id, now, auto_reply_to
-            )
-
-    async def set_outcome(
-        self, inbound_id: int, outcome: str, ticket_id: int | None, detail: str = ""
-    ) -> None:
-        """Complete a record once the message's effects are known (same transaction)."""
-        async with self.db.transaction():
-            await self.db.run(
-                execute,
-                "UPDATE inbound_mails SET outcome = ?, ticket_id = ?, detail = ? WHERE id = ?",
-                (outcome, ticket_id, detail, inbound_id),
-            )
 
     async def outcomes(self, folder: str, uidvalidity: int, uids: Iterable[int]) -> dict[int, str]:
         """The recorded outcome of each of these UIDs that was processed already."""
@@ -124,47 +51,12 @@ class InboundRepo:
         )
         return inbound_from_row(row) if row else None
 
-    async def seen_before(self, message_id: str | None, sha256: str) -> InboundMail | None:
-        """An earlier record of the same message (same Message-ID, or same bytes without one)."""
-        if message_id:
-            row = await self.db.fetchone(
-                "SELECT * FROM inbound_mails WHERE message_id = ? AND outcome != 'quarantined'"
-                " ORDER BY id LIMIT 1",
-                (message_id,),
-            )
-        else:
-            row = await self.db.fetchone(
-                "SELECT * FROM inbound_mails WHERE sha256 = ? AND outcome != 'quarantined'"
-                " ORDER BY id LIMIT 1",
-                (sha256,),
-            )
-        return inbound_from_row(row) if row else None
-
-    async def lookup(
-        self,
-        *,
-        message_id: str | None,
-        sha256: str,
-        reference: str | None,
-        thread_ids: Sequence[str],
-        reply_to: str,
-        sender: str,
-        since: datetime,
-    ) -> MailLookup:
-        """Everything the mailbox asks the store about one customer mail, in one round trip."""
-        return cast(
-            MailLookup,
-            await self.db.run(
-                lookup_rows,
-                message_id,
-                sha256,
-                reference,
-                tuple(thread_ids),
-                reply_to,
-                sender,
-                since,
-            ),
+    async def raw(self, inbound_id: int) -> bytes | None:
+        """The bytes of a processed message as downloaded, or None (rows before 0006: a file)."""
+        row = await self.db.fetchone(
+            "SELECT raw FROM inbound_raw WHERE inbound_id = ?", (inbound_id,)
         )
+        return bytes(row[0]) if row else None
 
     async def recent(self, outcome: str | None = None, limit: int = 100) -> list[InboundMail]:
         """The newest records, optionally of one outcome (e.g. ``quarantined``)."""
@@ -179,13 +71,7 @@ class InboundRepo:
     async def mark_failing(self, address: str, message_id: str, status: str, now: datetime) -> None:
         """Record that mail to this address bounced (a newer bounce replaces an older mark)."""
         async with self.db.transaction():
-            await self.db.execute(
-                "INSERT INTO address_failures (address, failed_at, message_id, status)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (address) DO UPDATE SET"
-                " failed_at = excluded.failed_at, message_id = excluded.message_id,"
-                " status = excluded.status, cleared_at = NULL",
-                (address.lower(), iso(now), message_id, status[:20]),
-            )
+            await self.db.run(upsert_failure, address, message_id, status, now)
 
     async def failing(self, address: str) -> AddressFailure | None:
         """The uncleared failure mark of an address, or None."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from assistant.clock import iso, parse_iso
+from store.outbox import QueuedMail, insert_outbox
 from store.tickets import Ticket, insert_message, insert_ticket, ticket_from_row
 
 
@@ -19,7 +20,7 @@ class InboundMail:
     message_id: str | None
     sha256: str
     size: int
-    raw_path: str  # relative to the data folder
+    raw_path: str  # rows before migration 0006: the bytes' file under the data folder, else ""
     outcome: str  # ticket | reply | faq | automatic | bounce | too_large | duplicate | quarantined
     ticket_id: int | None
     detail: str
@@ -37,7 +38,7 @@ class AddressFailure:
 
 @dataclass(frozen=True)
 class MailIdentity:
-    """Who a server message is: where it was, its Message-ID and bytes (kept at raw_path)."""
+    """Who a server message is: where it was, its Message-ID and its bytes (kept with it)."""
 
     folder: str
     uidvalidity: int
@@ -45,7 +46,7 @@ class MailIdentity:
     message_id: str | None
     sha256: str
     size: int
-    raw_path: str  # relative to the data folder
+    raw: bytes = field(repr=False)  # as downloaded (only the header when over the size limit)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,12 @@ _SEEN_BY_ID = (
 _SEEN_BY_BYTES = "SELECT 1 FROM inbound_mails WHERE sha256 = ? AND outcome != 'quarantined' LIMIT 1"
 
 
+def seen_before(conn: sqlite3.Connection, message_id: str | None, sha256: str) -> bool:
+    """Whether the same message (same Message-ID, or same bytes without one) was processed."""
+    sql = _SEEN_BY_ID if message_id else _SEEN_BY_BYTES
+    return conn.execute(sql, (message_id or sha256,)).fetchone() is not None
+
+
 def lookup_rows(
     conn: sqlite3.Connection,
     message_id: str | None,
@@ -87,9 +94,7 @@ def lookup_rows(
     sender: str,
     since: datetime,
 ) -> MailLookup:
-    seen = conn.execute(
-        _SEEN_BY_ID if message_id else _SEEN_BY_BYTES, (message_id or sha256,)
-    ).fetchone()
+    seen = seen_before(conn, message_id, sha256)
     by_reference = by_thread = None
     if reference:
         row = conn.execute("SELECT * FROM tickets WHERE reference = ?", (reference,)).fetchone()
@@ -112,7 +117,7 @@ def lookup_rows(
         (sender,),
     ).fetchone()
     return MailLookup(
-        seen_before=seen is not None,
+        seen_before=seen,
         ticket_by_reference=by_reference,
         ticket_by_thread=by_thread,
         auto_replies_since=int(replies[0]) if replies else 0,
@@ -120,15 +125,32 @@ def lookup_rows(
     )
 
 
-def insert_inbound(conn: sqlite3.Connection, values: tuple[object, ...]) -> int | None:
+def insert_inbound(
+    conn: sqlite3.Connection,
+    identity: MailIdentity,
+    outcome: str,
+    detail: str,
+    now: datetime,
+    ticket_id: int | None = None,
+) -> int | None:
+    """Record a processed message and keep its bytes; None when this UID was recorded before."""
     cursor = conn.execute(
         "INSERT INTO inbound_mails (folder, uidvalidity, uid, message_id, sha256, size,"
         " raw_path, outcome, ticket_id, detail, processed_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)"
         " ON CONFLICT (folder, uidvalidity, uid) DO NOTHING",
-        values,
+        (
+            identity.folder, identity.uidvalidity, identity.uid, identity.message_id,
+            identity.sha256, identity.size, outcome, ticket_id, detail, iso(now),
+        ),
+    )  # fmt: skip
+    if not cursor.rowcount or not cursor.lastrowid:
+        return None
+    inbound_id = int(cursor.lastrowid)
+    conn.execute(
+        "INSERT INTO inbound_raw (inbound_id, raw) VALUES (?, ?)", (inbound_id, identity.raw)
     )
-    return int(cursor.lastrowid) if cursor.rowcount and cursor.lastrowid else None
+    return inbound_id
 
 
 def insert_inbound_with_ticket(
@@ -140,14 +162,9 @@ def insert_inbound_with_ticket(
     text: str,
     now: datetime,
 ) -> tuple[int, Ticket] | None:
+    """Record a message, the ticket it opens and its first message; None when recorded before."""
     at = iso(now)
-    inbound_id = insert_inbound(
-        conn,
-        (
-            identity.folder, identity.uidvalidity, identity.uid, identity.message_id,
-            identity.sha256, identity.size, identity.raw_path, outcome, None, detail, at,
-        ),
-    )  # fmt: skip
+    inbound_id = insert_inbound(conn, identity, outcome, detail, now)
     if inbound_id is None:
         return None
     values = (new.channel, new.contact, new.customer_id, new.subject, new.language, new.status)
@@ -155,7 +172,7 @@ def insert_inbound_with_ticket(
     insert_message(
         conn, (ticket_id, "in", "customer", "message", text, identity.message_id, inbound_id, at)
     )
-    conn.execute("UPDATE inbound_mails SET ticket_id = ? WHERE id = ?", (ticket_id, inbound_id))
+    set_outcome(conn, inbound_id, outcome, ticket_id, detail)
     ticket = Ticket(
         id=ticket_id, reference=reference, channel=new.channel, contact=new.contact,
         customer_id=new.customer_id, subject=new.subject, language=new.language,
@@ -164,26 +181,64 @@ def insert_inbound_with_ticket(
     return inbound_id, ticket
 
 
-def insert_answer(
-    conn: sqlite3.Connection,
-    ticket_id: int,
-    author: str,
-    kind: str,
-    body: str,
-    message_id: str,
-    now: datetime,
-    auto_reply_to: str | None,
+def set_outcome(
+    conn: sqlite3.Connection, inbound_id: int, outcome: str, ticket_id: int | None, detail: str
 ) -> None:
+    """Complete a record once the message's effects are known (same transaction)."""
+    conn.execute(
+        "UPDATE inbound_mails SET outcome = ?, ticket_id = ?, detail = ? WHERE id = ?",
+        (outcome, ticket_id, detail, inbound_id),
+    )
+
+
+def upsert_failure(
+    conn: sqlite3.Connection, address: str, message_id: str, status: str, now: datetime
+) -> None:
+    """Mark an address failing (a newer bounce replaces an older mark)."""
+    conn.execute(
+        "INSERT INTO address_failures (address, failed_at, message_id, status)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (address) DO UPDATE SET"
+        " failed_at = excluded.failed_at, message_id = excluded.message_id,"
+        " status = excluded.status, cleared_at = NULL",
+        (address.lower(), iso(now), message_id, status[:20]),
+    )
+
+
+@dataclass(frozen=True)
+class TicketAnswer:
+    """An answer as its ticket keeps it."""
+
+    ticket_id: int
+    author: str  # assistant | staff
+    kind: str
+    body: str
+    auto_reply_to: str | None  # an automatic answer's address, counted by the loop guard
+
+
+def insert_answer(
+    conn: sqlite3.Connection, answer: TicketAnswer, message_id: str, now: datetime
+) -> None:
+    """Keep an answer in its ticket (and in the loop guard's log when automatic)."""
     at = iso(now)
-    insert_message(conn, (ticket_id, "out", author, kind, body, message_id, None, at))
-    if auto_reply_to is not None:
+    insert_message(
+        conn,
+        (answer.ticket_id, "out", answer.author, answer.kind, answer.body, message_id, None, at),
+    )
+    if answer.auto_reply_to is not None:
         conn.execute(
-            "INSERT INTO auto_replies (address, sent_at) VALUES (?, ?)", (auto_reply_to.lower(), at)
+            "INSERT INTO auto_replies (address, sent_at) VALUES (?, ?)",
+            (answer.auto_reply_to.lower(), at),
         )
 
 
-def execute(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> None:
-    conn.execute(sql, params)
+def queue_answer(
+    conn: sqlite3.Connection, mail: QueuedMail, answer: TicketAnswer, now: datetime
+) -> bool:
+    """Queue an answer's mail and keep it in its ticket; False when its dedup key was queued."""
+    if not insert_outbox(conn, mail, now):
+        return False
+    insert_answer(conn, answer, mail.message_id, now)
+    return True
 
 
 def inbound_from_row(row: sqlite3.Row) -> InboundMail:

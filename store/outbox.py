@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 
@@ -42,24 +43,16 @@ class OutboxRepo:
         """
         message_id = message_id or self.new_message_id()
         async with self.db.transaction():
-            rowid = await self.db.execute_rowcount(
-                "INSERT INTO outbox (message_id, dedup_key, kind, recipient, subject, body_text,"
-                " body_html, headers, next_attempt_at, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
-                (
-                    message_id,
-                    dedup_key,
-                    kind,
-                    recipient,
-                    subject,
-                    body_text,
-                    body_html,
-                    json.dumps(headers or {}),
-                    iso(now),
-                    iso(now),
+            queued = await self.db.run(
+                insert_outbox,
+                QueuedMail(
+                    message_id=message_id, dedup_key=dedup_key, kind=kind, recipient=recipient,
+                    subject=subject, body_text=body_text, body_html=body_html,
+                    headers=headers or {},
                 ),
-            )
-        return message_id if rowid else None
+                now,
+            )  # fmt: skip
+        return message_id if queued else None
 
     async def due(self, now: datetime, limit: int = 100) -> list[OutboxMail]:
         """Pending mails whose next attempt is due, oldest first."""
@@ -127,6 +120,41 @@ class OutboxRepo:
                 "SELECT * FROM outbox WHERE status = ? ORDER BY id DESC LIMIT ?", (status, limit)
             )
         return [_mail(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class QueuedMail:
+    """One mail to put in the outbox."""
+
+    message_id: str
+    dedup_key: str | None  # a second mail with the same key is not queued
+    kind: str
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    headers: dict[str, str]
+
+
+def insert_outbox(conn: sqlite3.Connection, mail: QueuedMail, now: datetime) -> bool:
+    """Queue a mail on the database thread; False when its ``dedup_key`` was queued before."""
+    cursor = conn.execute(
+        "INSERT INTO outbox (message_id, dedup_key, kind, recipient, subject, body_text,"
+        " body_html, headers, next_attempt_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+        (
+            mail.message_id, mail.dedup_key, mail.kind, mail.recipient, mail.subject,
+            mail.body_text, mail.body_html, json.dumps(mail.headers), iso(now), iso(now),
+        ),
+    )  # fmt: skip
+    return bool(cursor.rowcount)
+
+
+def sent_recipient(conn: sqlite3.Connection, message_id: str) -> str | None:
+    """To whom we sent the outbox mail with this Message-ID, on the database thread."""
+    row = conn.execute("SELECT recipient FROM outbox WHERE message_id = ?", (message_id,))
+    found = row.fetchone()
+    return str(found[0]) if found else None
 
 
 def _mail(row: sqlite3.Row) -> OutboxMail:

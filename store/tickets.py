@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from assistant.clock import iso, parse_iso
+from store.audit import insert_audit
 from store.db import Database
 
 REFERENCE_PREFIX = "AC-"
@@ -104,10 +105,7 @@ class TicketRepo:
     async def set_status(self, ticket_id: int, status: str, now: datetime) -> None:
         """Change a ticket's status."""
         async with self.db.transaction():
-            await self.db.execute(
-                "UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?",
-                (status, iso(now), ticket_id),
-            )
+            await self.db.run(update_status, ticket_id, status, now)
 
     async def add_message(
         self,
@@ -154,6 +152,32 @@ def insert_ticket(conn: sqlite3.Connection, values: tuple[object, ...]) -> tuple
             (reference, *values),
         )
         return int(cursor.lastrowid or 0), reference
+
+
+def update_status(conn: sqlite3.Connection, ticket_id: int, status: str, now: datetime) -> None:
+    """Change a ticket's status, on the database thread."""
+    conn.execute(
+        "UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", (status, iso(now), ticket_id)
+    )
+
+
+def insert_customer_message(
+    conn: sqlite3.Connection,
+    ticket: Ticket,
+    text: str,
+    now: datetime,
+    message_id: str | None = None,
+    inbound_id: int | None = None,
+) -> None:
+    """The customer wrote again (database thread): keep it; an answered or closed ticket opens."""
+    at = iso(now)
+    insert_message(conn, (ticket.id, "in", "customer", "message", text, message_id, inbound_id, at))
+    if ticket.status != "open":
+        update_status(conn, ticket.id, "open", now)
+        insert_audit(
+            conn, "ticket_reopened", now, customer_id=ticket.customer_id,
+            channel=ticket.channel, detail=ticket.reference,
+        )  # fmt: skip
 
 
 def insert_message(conn: sqlite3.Connection, values: tuple[object, ...]) -> int:

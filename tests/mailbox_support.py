@@ -12,6 +12,7 @@ from typing import Any
 from assistant.clock import Clock
 from assistant.settings import Settings
 from assistant.texts import Texts
+from mailbox.connection import FETCH_BATCH_COUNT
 from mailbox.worker import FaultHook, MailboxWorker
 from store.store import Store
 from tests.fixtures.dovecot import ImapAccount
@@ -70,6 +71,7 @@ def make_worker(
     clock: Clock,
     *,
     fault: FaultHook | None = None,
+    batch_size: int = FETCH_BATCH_COUNT,
     **changes: Any,
 ) -> MailboxWorker:
     """A worker with the stand-in FAQ; ``changes`` adjust the settings."""
@@ -83,6 +85,7 @@ def make_worker(
         clock=clock,
         fault=fault,
         reconnect_delays=(0.05, 0.2),
+        batch_size=batch_size,
     )
 
 
@@ -136,7 +139,8 @@ def run_child() -> None:
     async def main() -> None:
         settings = Settings.from_environ(os.environ)
         store = await Store.open(settings.db_path)
-        worker = make_worker(settings, store, SystemClock(), fault=slow_down)
+        batch = int(os.environ.get("MAILBOX_CHILD_BATCH", "5"))
+        worker = make_worker(settings, store, SystemClock(), fault=slow_down, batch_size=batch)
         try:
             while await worker.process_once():
                 pass

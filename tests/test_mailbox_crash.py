@@ -55,30 +55,59 @@ def settings(tmp_path: Path, imap_account: ImapAccount) -> Settings:
     return mailbox_settings(tmp_path, imap_account)
 
 
-async def test_a_crash_at_every_step_in_turn_loses_nothing_and_repeats_nothing(
-    settings: Settings, imap_account: ImapAccount, clock: ManualClock
+async def crash_in_turn(
+    settings: Settings,
+    clock: ManualClock,
+    plan: list[tuple[str, int] | None],
+    batch_size: int,
 ) -> None:
-    count = 6
-    imap_account.append_many(customer_mails(count))
-    # Each "process" dies at the first time it reaches its point; then the next one starts.
-    steps = ["saved", "transaction", "committed"]
-    plan = [*(steps * (count - 1)), "saved", "transaction", "archiving", None]
-    for crash_point in plan:
+    """One "process" per step of the plan, dying the n-th time it reaches the step's point."""
+    for step in plan:
         store = await Store.open(settings.db_path, message_id_domain="test.areaclienti")
+        reached = {"count": 0}
 
-        def fault(point: str, crash_point: str | None = crash_point) -> None:
-            if point == crash_point:
-                raise Crash(point)
+        def fault(point: str, step: tuple[str, int] | None = step) -> None:
+            if step is not None and point == step[0]:
+                reached["count"] += 1
+                if reached["count"] == step[1]:
+                    raise Crash(point)
 
-        worker = make_worker(settings, store, clock, fault=fault)
+        worker = make_worker(settings, store, clock, fault=fault, batch_size=batch_size)
         try:
             await worker.process_once()
-            assert crash_point is None, f"never reached {crash_point}"
+            assert step is None, f"never reached {step}"
         except Crash:
             pass
         finally:
             await worker.aclose()
             await store.close()
+
+
+async def test_a_crash_at_every_step_in_turn_loses_nothing_and_repeats_nothing(
+    settings: Settings, imap_account: ImapAccount, clock: ManualClock
+) -> None:
+    count = 6
+    imap_account.append_many(customer_mails(count))
+    # One mail per batch, so every step of every mail is a place to die.
+    steps: list[tuple[str, int] | None] = [("saved", 1), ("transaction", 1), ("committed", 1)]
+    plan = [*(steps * (count - 1)), ("saved", 1), ("transaction", 1), ("archiving", 1), None]
+    await crash_in_turn(settings, clock, plan, batch_size=1)
+    store = await Store.open(settings.db_path)
+    try:
+        await assert_each_mail_handled_once(store, imap_account, count)
+    finally:
+        await store.close()
+
+
+async def test_a_crash_inside_a_batch_undoes_the_whole_batch_and_nothing_repeats(
+    settings: Settings, imap_account: ImapAccount, clock: ManualClock
+) -> None:
+    count = 9
+    imap_account.append_many(customer_mails(count))
+    # Batches of four: die in the middle of the first batch's transaction, after the second
+    # mail of the second batch, after the second batch's commit, before the third one's move.
+    plan = [("transaction", 3), ("transaction", 6), ("committed", 1), ("archiving", 1), None]
+    await crash_in_turn(settings, clock, plan, batch_size=4)
     store = await Store.open(settings.db_path)
     try:
         await assert_each_mail_handled_once(store, imap_account, count)

@@ -4,7 +4,9 @@ Two opinions are blended for every topic (and for the out-of-scope examples): BM
 example questions (stems, synonyms, typo correction: see analysis.py and bm25.py) and the cosine
 of the question's sentence vector with the nearest example's (encoder.py). A topic is answered
 outright when its blended score is high and clearly ahead of the next; a question closer to
-the out-of-scope examples than to any topic is not answered.
+the out-of-scope examples than to any topic is not answered. Channels that act on outright
+answers only (the mailbox) call ``match_outright``: the encoder runs only where BM25 leaves open
+whether the question is answered outright.
 """
 
 from __future__ import annotations
@@ -56,6 +58,15 @@ SUGGEST_SCORE = 0.4  # "not understood" hints: ids scoring at least this
 OFF_TOPIC_BOOST = 2.0  # an unmatched other-banking word weighs this many times its idf
 OTHER_LANGUAGE = 0.9  # the BM25 index of the language not detected counts this much
 MAX_CHARS = 2000  # the matcher reads the start of a long message only
+
+# match_outright's lexical gates (BM25 scores alone, no encoder), chosen on faq_tune.tsv only:
+# the loosest gates under which every tuning question they settle got the same outright verdict
+# from the blend, with at least 0.07 to spare on each of decide's conditions (a no-answer gate
+# at 0.35 settles 8 more questions but leaves 0.03: an answered one scores 0.354; an answer gate
+# with margin 0.25 settles 16 more but leaves 0.058). 151 of 234 tuning questions need no encoder.
+LEXICAL_NO_ANSWER = 0.3  # below this best score, or no topic word: no outright answer
+LEXICAL_ANSWER = 0.6  # from this best score, this far ahead of the second id and ahead of
+LEXICAL_MARGIN = 0.3  # the out-of-scope examples: answered outright
 
 
 @dataclass(frozen=True)
@@ -176,8 +187,13 @@ class FaqMatcher:
         semantic = self._semantic(text) if analysis.words else {}
         return self._blend(analysis, semantic)
 
-    def _blend(self, analysis: Analysis, semantic: dict[str, float]) -> Scores:
-        lexical, best_language = self._lexical(analysis)
+    def _blend(
+        self,
+        analysis: Analysis,
+        semantic: dict[str, float],
+        lexical_scores: tuple[dict[str, float], str] | None = None,
+    ) -> Scores:
+        lexical, best_language = lexical_scores or self._lexical(analysis)
         weight = SEMANTIC_WEIGHT if self._vectors is not None else 0.0
         blended = {
             label: (1 - weight) * lexical.get(label, 0.0) + weight * semantic.get(label, 0.0)
@@ -195,31 +211,49 @@ class FaqMatcher:
 
     def match_many(self, texts: Sequence[str]) -> list[FaqMatch]:
         """``match`` of each text, with one batched encoder call for all of them."""
+        return self._match_batch(texts, outright_only=False)
+
+    def match_outright(self, texts: Sequence[str]) -> list[FaqMatch]:
+        """Verdicts for channels that act only on outright answers, encoding few questions.
+
+        Kind "answer" exactly where ``match_many`` answers outright (as measured on the tuning
+        questions); greetings, thanks and languages as there. A question whose BM25 scores settle
+        the answer alone gets kind "answer" or "not_understood" with the BM25 score, and no
+        suggestions; only the others are encoded (one batched call) and get ``match_many``'s
+        verdict.
+        """
+        return self._match_batch(texts, outright_only=True)
+
+    def _match_batch(self, texts: Sequence[str], outright_only: bool) -> list[FaqMatch]:
+        """Verdicts of many texts; one encoder call for those still open after BM25."""
         analyses = [self.analyzer.analyze(text[:MAX_CHARS]) for text in texts]
-        socials = [_social_kind(analysis.words) for analysis in analyses]
-        to_encode = [
-            index
-            for index, (analysis, social) in enumerate(zip(analyses, socials, strict=True))
-            if social is None and analysis.words
-        ]
+        matches: list[FaqMatch | None] = []
+        lexicals: list[tuple[dict[str, float], str] | None] = []
+        for analysis in analyses:
+            social = _social_kind(analysis.words)
+            if social is not None:
+                language = analysis.language or _social_language(analysis)
+                matches.append(FaqMatch(social, None, 1.0, (), language))
+                lexicals.append(None)
+                continue
+            lexical = self._lexical(analysis)
+            matches.append(outright_by_lexicon(analysis, *lexical) if outright_only else None)
+            lexicals.append(lexical)
+        open_ones = [index for index, match in enumerate(matches) if match is None]
+        to_encode = [index for index in open_ones if analyses[index].words]
         vectors = (
             self._encoder.encode([texts[index] for index in to_encode])
             if self._encoder is not None and self._vectors is not None and to_encode
             else None
         )
         row_of = {index: row for row, index in enumerate(to_encode)}
-        matches = []
-        for index, (analysis, social) in enumerate(zip(analyses, socials, strict=True)):
-            if social is not None:
-                language = analysis.language or _social_language(analysis)
-                matches.append(FaqMatch(social, None, 1.0, (), language))
-                continue
+        for index in open_ones:
             row = row_of.get(index)
             semantic = (
                 self._similarities(vectors[row]) if vectors is not None and row is not None else {}
             )
-            matches.append(decide(self._blend(analysis, semantic)))
-        return matches
+            matches[index] = decide(self._blend(analyses[index], semantic, lexicals[index]))
+        return [match for match in matches if match is not None]
 
     def _lexical(self, analysis: Analysis) -> tuple[dict[str, float], str]:
         """Best BM25 score per label over both languages' indexes, and the better language."""
@@ -270,6 +304,28 @@ def decide(scores: Scores) -> FaqMatch:
     return FaqMatch("not_understood", None, best, hints, language)
 
 
+def outright_by_lexicon(
+    analysis: Analysis, lexical: dict[str, float], best_language: str
+) -> FaqMatch | None:
+    """The outright verdict BM25 settles alone (answer or not), or None when still open."""
+    ranked = sorted(
+        ((score, label) for label, score in lexical.items() if label != OUT_OF_SCOPE),
+        reverse=True,
+    )
+    best, best_id = ranked[0] if ranked else (0.0, None)
+    second = ranked[1][0] if len(ranked) > 1 else 0.0
+    language = analysis.language or best_language
+    if not analysis.names_topic or best < LEXICAL_NO_ANSWER:
+        return FaqMatch("not_understood", None, best, (), language)
+    if (
+        best >= LEXICAL_ANSWER
+        and best - second >= LEXICAL_MARGIN
+        and lexical.get(OUT_OF_SCOPE, 0.0) < best
+    ):
+        return FaqMatch("answer", best_id, best, (), language)
+    return None
+
+
 _loaded: FaqMatcher | None = None
 _load_lock = threading.Lock()
 
@@ -301,5 +357,6 @@ __all__ = [
     "FaqMatcher",
     "Scores",
     "decide",
+    "outright_by_lexicon",
     "read_examples",
 ]

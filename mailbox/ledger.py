@@ -1,0 +1,323 @@
+"""Records a fetched batch of mails on the database thread, in ONE transaction.
+
+For each mail, in the server's order: look up what the store knows (a mail may reply to a
+ticket opened earlier in the same batch), ``decide``, then write its identity, its raw bytes and
+everything the decision causes: tickets, ticket messages, the answer in the outbox, bounce marks,
+audit events. Each mail runs inside a SAVEPOINT: a mail that cannot be processed is rolled back
+alone and recorded as quarantined, the rest of the batch goes on. A database or disk error
+aborts the whole batch (the caller's transaction rolls back and the batch is done again).
+
+Everything here is synchronous and runs on the connection's own thread (``Database.run``): one
+hop per batch instead of several per mail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from assistant.settings import Settings
+from assistant.tickets import (
+    MAX_SUBJECT_CHARS,
+    MailReply,
+    TicketService,
+    answer_of,
+    ticket_reference,
+)
+from mailbox.batch import PreparedMail
+from mailbox.decide import Action, Decision, MailFacts, automatic_reason, decide
+from mailbox.parse import ParsedMail
+from store.accounts import mark_email_failing_rows
+from store.audit import insert_audit
+from store.inbound_rows import (
+    MailIdentity,
+    NewTicket,
+    insert_inbound,
+    insert_inbound_with_ticket,
+    lookup_rows,
+    queue_answer,
+    seen_before,
+    set_outcome,
+    upsert_failure,
+)
+from store.outbox import sent_recipient
+from store.tickets import Ticket, insert_customer_message
+
+logger = logging.getLogger(__name__)
+
+MEGABYTE = 1024 * 1024
+QUARANTINED = "quarantined"
+RECORDED_ELSEWHERE = "recorded elsewhere"  # another process recorded this UID meanwhile
+
+FaqAnswer = Callable[[str, str], str]  # (faq id, language) -> the answer's text
+FaultHook = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What became of one mail of the batch."""
+
+    uid: int
+    outcome: str  # a Decision's outcome, "quarantined" or RECORDED_ELSEWHERE
+
+
+class MailLedger:
+    """Decides and records batches of mails; call ``record`` through ``Database.run``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        tickets: TicketService,
+        faq_answer: FaqAnswer | None,
+        own_addresses: Sequence[str],
+        fault: FaultHook,
+    ) -> None:
+        self.settings = settings
+        self.tickets = tickets
+        self.faq_answer = faq_answer
+        self.own_addresses = tuple(own_addresses)
+        self._fault = fault
+        self._faq_answers: dict[tuple[str, str], str] = {}
+
+    def record(
+        self,
+        conn: sqlite3.Connection,
+        uidvalidity: int,
+        batch: Sequence[PreparedMail],
+        now: datetime,
+    ) -> list[Recorded]:
+        """Decide and record every mail of the batch (inside the caller's transaction)."""
+        results = []
+        for ready in batch:
+            conn.execute("SAVEPOINT mail")
+            try:
+                outcome = self._record_one(conn, uidvalidity, ready, now)
+            except (sqlite3.Error, OSError):
+                raise  # the store is in trouble: the whole batch is done again later
+            except Exception as exc:
+                conn.execute("ROLLBACK TO mail")
+                outcome = self._quarantine(conn, uidvalidity, ready, exc, now)
+            conn.execute("RELEASE mail")
+            self._fault("transaction")
+            results.append(Recorded(ready.fetched.uid, outcome))
+        return results
+
+    def _record_one(
+        self, conn: sqlite3.Connection, uidvalidity: int, ready: PreparedMail, now: datetime
+    ) -> str:
+        mail, fetched = ready.mail, ready.fetched
+        if mail is None:
+            raise ready.error or ValueError("not parsed")
+        if ready.error is not None:
+            raise ready.error  # its FAQ question broke the matcher
+        facts, customer_id = self._facts(conn, mail, ready.digest, now)
+        matched = ready.faq_match
+        decision = decide(
+            mail,
+            facts,
+            faq=(lambda _question: matched) if matched is not None else None,
+            own_addresses=self.own_addresses,
+            auto_reply_limit=self.settings.auto_reply_limit,
+        )
+        identity = MailIdentity(
+            folder=self.settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
+            message_id=mail.message_id, sha256=ready.digest, size=fetched.size, raw=fetched.raw,
+        )  # fmt: skip
+        if not self._apply(conn, identity, mail, decision, facts, customer_id, now):
+            return RECORDED_ELSEWHERE
+        logger.info("mail uid %d: %s (%s)", fetched.uid, decision.outcome, decision.reason)
+        return decision.outcome
+
+    def _facts(
+        self, conn: sqlite3.Connection, mail: ParsedMail, digest: str, now: datetime
+    ) -> tuple[MailFacts, int | None]:
+        """What the store knows about this mail."""
+        if automatic_reason(mail, self.own_addresses):
+            if seen_before(conn, mail.message_id, digest):
+                return MailFacts(duplicate=True), None
+            for message_id in mail.bounced_message_ids:
+                recipient = sent_recipient(conn, message_id)
+                if recipient is not None:
+                    facts = MailFacts(bounced_recipient=recipient, bounced_message_id=message_id)
+                    return facts, None
+            return MailFacts(), None
+        found = lookup_rows(
+            conn,
+            mail.message_id,
+            digest,
+            ticket_reference(mail.subject),
+            tuple(mail.references_chain),
+            mail.reply_to,
+            mail.sender,
+            now - timedelta(hours=24),
+        )
+        facts = MailFacts(
+            duplicate=found.seen_before,
+            ticket_by_reference=found.ticket_by_reference,
+            ticket_by_thread=found.ticket_by_thread,
+            auto_replies_today=found.auto_replies_since,
+        )
+        return facts, found.customer_id
+
+    def _apply(
+        self,
+        conn: sqlite3.Connection,
+        identity: MailIdentity,
+        mail: ParsedMail,
+        decision: Decision,
+        facts: MailFacts,
+        customer_id: int | None,
+        now: datetime,
+    ) -> bool:
+        """Write the identity and everything the decision causes; False when recorded before."""
+        action = decision.action
+        if action in (Action.FAQ, Action.NEW_TICKET) or (
+            action is Action.TOO_LARGE and decision.ticket is None
+        ):
+            new = NewTicket(
+                channel="email",
+                contact=mail.reply_to or mail.sender or "unknown",
+                customer_id=customer_id,
+                subject=mail.subject[:MAX_SUBJECT_CHARS],
+                language=decision.language,
+                status="auto_answered" if action is Action.FAQ and decision.reply else "open",
+            )
+            opened = insert_inbound_with_ticket(
+                conn, identity, decision.outcome, decision.reason, new, _ticket_text(mail), now
+            )
+            if opened is None:
+                return False
+            inbound_id, ticket = opened
+            logger.info("ticket %s opened (email)", ticket.reference)
+            self._after_ticket(conn, ticket, mail, decision, inbound_id, now)
+            return True
+        recorded = insert_inbound(conn, identity, decision.outcome, decision.reason, now)
+        if recorded is None:
+            return False
+        inbound_id = recorded
+        if action is Action.BOUNCE:
+            self._bounce(conn, facts, mail, now)
+        elif decision.ticket is not None:  # JOIN, or TOO_LARGE on a known thread
+            ticket = decision.ticket
+            insert_customer_message(
+                conn, ticket, _ticket_text(mail), now, mail.message_id, inbound_id
+            )
+            set_outcome(conn, inbound_id, decision.outcome, ticket.id, decision.reason)
+            self._after_ticket(conn, ticket, mail, decision, inbound_id, now)
+        return True
+
+    def _after_ticket(
+        self,
+        conn: sqlite3.Connection,
+        ticket: Ticket,
+        mail: ParsedMail,
+        decision: Decision,
+        inbound_id: int,
+        now: datetime,
+    ) -> None:
+        """The loop guard's audit event, then the automatic answer if one is due."""
+        if decision.loop_guarded:
+            insert_audit(conn, "mail_loop_guard", now, channel="email", detail=ticket.reference)
+            logger.warning("loop guard: no automatic answer on %s", ticket.reference)
+        if decision.reply:
+            self._answer(conn, ticket, mail, decision, inbound_id, now)
+
+    def _answer(
+        self,
+        conn: sqlite3.Connection,
+        ticket: Ticket,
+        mail: ParsedMail,
+        decision: Decision,
+        inbound_id: int,
+        now: datetime,
+    ) -> None:
+        """Queue the automatic answer on the mail's thread, in the ticket's language."""
+        tickets = self.tickets
+        if decision.reply == "faq" and decision.faq_id and self.faq_answer is not None:
+            answer = self._faq_answer(decision.faq_id, decision.language)
+            body = tickets.mail_body(ticket, "faq_reply", answer=answer)
+        elif decision.reply == "too_large":
+            body = tickets.mail_body(
+                ticket,
+                "too_large",
+                size_mb=max(1, round(mail.size / MEGABYTE)),
+                max_mb=max(1, self.settings.mail_max_bytes // MEGABYTE),
+            )
+        else:
+            body = tickets.mail_body(
+                ticket, "acknowledgement", account_data=decision.asks_for_account_data
+            )
+        reply = MailReply(
+            kind=decision.reply or "acknowledgement",
+            recipient=mail.reply_to,
+            body=body,
+            in_reply_to=mail.message_id,
+            references=(*mail.references_chain, *((mail.message_id,) if mail.message_id else ())),
+            automatic=True,
+        )
+        queued = tickets.reply_mail(ticket, reply, dedup_key=f"inbound:{inbound_id}")
+        queue_answer(conn, queued, answer_of(ticket, reply), now)
+
+    def _faq_answer(self, faq_id: str, language: str) -> str:
+        """A FAQ answer's text, rendered once per (id, language): it depends on nothing else."""
+        assert self.faq_answer is not None
+        key = (faq_id, language)
+        answer = self._faq_answers.get(key)
+        if answer is None:
+            answer = self._faq_answers[key] = self.faq_answer(faq_id, language)
+        return answer
+
+    def _bounce(
+        self, conn: sqlite3.Connection, facts: MailFacts, mail: ParsedMail, now: datetime
+    ) -> None:
+        """Our mail to an address bounced: staff see it, the bot asks the customer to fix it."""
+        address = facts.bounced_recipient or ""
+        upsert_failure(conn, address, facts.bounced_message_id or "", mail.bounce_status, now)
+        account_ids = mark_email_failing_rows(conn, address, now)
+        insert_audit(
+            conn,
+            "mail_address_failing",
+            now,
+            account_id=account_ids[0] if account_ids else None,
+            channel="email",
+            detail=f"bounce of {facts.bounced_message_id} ({mail.bounce_status or 'no status'})",
+        )
+        logger.warning("bounce: address of outbox mail marked failing")
+
+    def _quarantine(
+        self,
+        conn: sqlite3.Connection,
+        uidvalidity: int,
+        ready: PreparedMail,
+        exc: Exception,
+        now: datetime,
+    ) -> str:
+        """Record a mail that cannot be processed; it goes to the quarantine folder."""
+        fetched = ready.fetched
+        logger.error("mail uid %d cannot be processed: quarantined", fetched.uid, exc_info=exc)
+        detail = type(exc).__name__
+        identity = MailIdentity(
+            folder=self.settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
+            message_id=None, sha256=ready.digest or hashlib.sha256(fetched.raw).hexdigest(),
+            size=fetched.size, raw=fetched.raw,
+        )  # fmt: skip
+        if insert_inbound(conn, identity, QUARANTINED, detail, now) is None:
+            return RECORDED_ELSEWHERE
+        insert_audit(
+            conn, "mail_quarantined", now, channel="email", detail=f"uid {fetched.uid}: {detail}"
+        )
+        return QUARANTINED
+
+
+def _ticket_text(mail: ParsedMail) -> str:
+    """What staff read in the ticket."""
+    if mail.header_only:
+        return f"[message of {mail.size} bytes, over the size limit: only its header was read]"
+    return mail.text or "[no text]"
+
+
+__all__ = ["QUARANTINED", "RECORDED_ELSEWHERE", "MailLedger", "Recorded"]
