@@ -66,7 +66,9 @@ async def crash_in_turn(
         store = await Store.open(settings.db_path, message_id_domain="test.areaclienti")
         reached = {"count": 0}
 
-        def fault(point: str, step: tuple[str, int] | None = step) -> None:
+        def fault(
+            point: str, step: tuple[str, int] | None = step, reached: dict[str, int] = reached
+        ) -> None:
             if step is not None and point == step[0]:
                 reached["count"] += 1
                 if reached["count"] == step[1]:

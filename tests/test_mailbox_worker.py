@@ -279,7 +279,8 @@ async def test_too_large_mail_gets_a_polite_reply_without_being_downloaded(
     large = [r for r in await store.inbound.recent() if r.outcome == "too_large"]
     assert len(large) == 1 and large[0].size > 20_000
     kept = await store.inbound.raw(large[0].id)
-    assert kept is not None and b"Subject:" in kept and b"xxxx" not in kept  # only the header was fetched
+    assert kept is not None and b"Subject:" in kept
+    assert b"xxxx" not in kept  # only the header was fetched
     assert imap_account.uids("INBOX") == []
 
 
