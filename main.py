@@ -111,12 +111,13 @@ async def serve(
     }
     if mailbox and settings.imap_host:
         from assistant.faq import faq_answer
+        from mailbox.faq_process import FaqProcess
 
         workers["support mailbox"] = MailboxWorker(
             settings,
             store,
             texts,
-            faq=faq,
+            faq=FaqProcess(settings.data_dir / "cache"),  # beside the worker, on another core
             faq_answer=lambda faq_id, lang: faq_answer(texts, settings, faq_id, lang),
             tickets=tickets,
             clock=clock,

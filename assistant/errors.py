@@ -5,8 +5,9 @@
     ├── ValidationError               user or file input rejected; carries a reason code
     ├── NotFound                      a record the caller named does not exist
     ├── NotAllowed                    ownership/session check failed (forged button, ended session)
-    └── DeliveryError                 outgoing message could not be delivered
-        └── PermanentDeliveryError    ... and retrying will not help (SMTP 5xx, Telegram Forbidden)
+    ├── DeliveryError                 outgoing message could not be delivered
+    │   └── PermanentDeliveryError    ... and retrying will not help (SMTP 5xx, Telegram Forbidden)
+    └── FaqUnavailable                the FAQ matcher's process cannot answer now
 
 Add a subclass only when a caller handles it differently.
 """
@@ -50,3 +51,7 @@ class DeliveryError(AreaClientiError):
 
 class PermanentDeliveryError(DeliveryError):
     """A message can never be delivered as it is; do not retry."""
+
+
+class FaqUnavailable(AreaClientiError):
+    """The FAQ matcher cannot answer now (its process died twice): mails become tickets."""

@@ -48,7 +48,10 @@ def mask_email(address: str) -> str:
 
 
 class Texts:
-    """Renders templates by language; missing variables are errors (StrictUndefined)."""
+    """Renders templates by language; missing variables are errors (StrictUndefined).
+
+    Templates ship with the code: each is read once per process (no file check per render).
+    """
 
     def __init__(self, templates_dir: Path, **globals_: Any) -> None:
         self._env = jinja2.Environment(
@@ -58,6 +61,7 @@ class Texts:
             keep_trailing_newline=False,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,
         )
         self._env.globals.update(globals_)
         self._html_env = jinja2.Environment(
@@ -66,6 +70,7 @@ class Texts:
             autoescape=True,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,
         )
         self._html_env.globals.update(globals_)
         for env in (self._env, self._html_env):

@@ -121,6 +121,10 @@ class TimedFaq:
             self.seconds += time.perf_counter() - started
             self.calls += len(texts)
 
+    async def aclose(self) -> None:
+        """Stop the matcher's process."""
+        await self.matcher.aclose()
+
 
 async def worker_pass(
     server: DovecotServer, user: str, password: str, folder: Path
@@ -140,6 +144,7 @@ async def worker_pass(
     )
     store = await Store.open(settings.db_path)
     worker = MailboxWorker.create(settings, store, Texts(settings.templates_dir), SystemClock())
+    await worker.start()  # the FAQ matcher's process, as the service starts it before any mail
     timed = TimedFaq(worker.faq)
     worker.faq = timed
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""A fetched batch made ready for deciding: mails parsed, FAQ questions matched together.
+"""A fetched batch made ready for deciding: mails parsed, their FAQ questions matched together.
 
 Everything here happens before any store write, so a crash in the middle leaves nothing
 recorded: the batch is fetched and parsed again from the start by the next run.
@@ -10,11 +10,10 @@ import asyncio
 import hashlib
 import inspect
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from assistant.errors import AreaClientiError
 from mailbox.decide import FaqMatchLike, automatic_reason, question_text
 from mailbox.imap import FetchedMail
 from mailbox.parse import ParsedMail, parse_mail
@@ -22,48 +21,54 @@ from mailbox.parse import ParsedMail, parse_mail
 logger = logging.getLogger(__name__)
 
 
-class FaqUnavailable(AreaClientiError):
-    """The FAQ matcher cannot answer now (its process died twice): mails become tickets."""
+class MailPreparer(Protocol):
+    """Parses fetched mails and has the FAQ matcher judge their questions, a batch at a time."""
 
-
-class MailFaq(Protocol):
-    """The FAQ matcher as the worker uses it: a batch of questions at a time, awaited."""
-
-    async def match_many(self, texts: Sequence[str]) -> Sequence[FaqMatchLike]:
-        """One verdict per question."""
+    async def prepare_many(
+        self, fetched: Sequence[FetchedMail], max_bytes: int, own_addresses: Sequence[str]
+    ) -> list[PreparedMail]:
+        """One prepared mail per fetched one, in order."""
         ...
 
 
-class InlineFaq:
-    """A matcher living in this process, run on a worker thread (the encoder frees the GIL).
+BatchMatch = Callable[[list[str]], Sequence[FaqMatchLike]]
 
-    Uses the matcher's ``match_outright`` (cheapest: the mailbox acts only on outright
-    answers), else ``match_many``, else ``match`` per question.
+
+class InlinePreparer:
+    """Prepares in this process, on a worker thread (tests, and the fallback without a child).
+
+    ``matcher`` may be None (no FAQ: every question becomes a ticket).
     """
 
-    def __init__(self, matcher: Any) -> None:
-        self.matcher = matcher
+    def __init__(self, matcher: Any = None) -> None:
+        self.match = batch_match(matcher) if matcher is not None else None
 
-    async def match_many(self, texts: Sequence[str]) -> Sequence[FaqMatchLike]:
-        """One verdict per question."""
-        return await asyncio.to_thread(self._match, list(texts))
-
-    def _match(self, texts: list[str]) -> list[FaqMatchLike]:
-        for name in ("match_outright", "match_many"):
-            batch = getattr(self.matcher, name, None)
-            if batch is not None:
-                return list(batch(texts))
-        return [self.matcher.match(text) for text in texts]
+    async def prepare_many(
+        self, fetched: Sequence[FetchedMail], max_bytes: int, own_addresses: Sequence[str]
+    ) -> list[PreparedMail]:
+        """One prepared mail per fetched one, in order."""
+        return await asyncio.to_thread(
+            prepare_and_match, fetched, max_bytes, own_addresses, self.match
+        )
 
 
-def as_mail_faq(matcher: Any) -> MailFaq | None:
-    """The worker's view of a matcher: async ones as they are, others run inline."""
-    if matcher is None:
-        return None
-    if inspect.iscoroutinefunction(getattr(matcher, "match_many", None)):
-        mail_faq: MailFaq = matcher
-        return mail_faq
-    return InlineFaq(matcher)
+def batch_match(matcher: Any) -> BatchMatch:
+    """The cheapest batch call a matcher offers: ``match_outright`` (the mailbox acts only on
+    outright answers), else ``match_many``, else ``match`` per question."""
+    for name in ("match_outright", "match_many"):
+        method: BatchMatch | None = getattr(matcher, name, None)
+        if method is not None:
+            return method
+    return lambda texts: [matcher.match(text) for text in texts]
+
+
+def as_preparer(faq: Any) -> MailPreparer:
+    """The worker's preparer for a matcher: one with its own ``prepare_many`` (the child
+    process) as it is, any other run inline."""
+    if inspect.iscoroutinefunction(getattr(faq, "prepare_many", None)):
+        preparer: MailPreparer = faq
+        return preparer
+    return InlinePreparer(faq)
 
 
 @dataclass
@@ -110,29 +115,36 @@ def faq_questions(
     return found
 
 
-async def match_questions(faq: MailFaq, questions: Sequence[tuple[PreparedMail, str]]) -> None:
+def prepare_and_match(
+    fetched: Sequence[FetchedMail],
+    max_bytes: int,
+    own_addresses: Sequence[str],
+    match: BatchMatch | None,
+) -> list[PreparedMail]:
+    """Parse a batch, then judge its questions together (blocking: CPU work)."""
+    prepared = prepare(fetched, max_bytes)
+    if match is not None:
+        match_questions(match, faq_questions(prepared, own_addresses))
+    return prepared
+
+
+def match_questions(match: BatchMatch, questions: Sequence[tuple[PreparedMail, str]]) -> None:
     """Match the batch's questions at once and attach each verdict to its mail.
 
     When the batch fails, each question is matched alone: the one that breaks the matcher
-    sends only its own mail to quarantine. When the matcher is unavailable, the mails get no
-    verdict and become tickets for staff.
+    sends only its own mail to quarantine.
     """
     if not questions:
         return
     try:
-        matches = await faq.match_many([question for _, question in questions])
-        for (ready, _), match in zip(questions, matches, strict=True):
-            ready.faq_match = match
-        return
-    except FaqUnavailable:
-        logger.warning("FAQ matcher unavailable: %d questions become tickets", len(questions))
+        matches = match([question for _, question in questions])
+        for (ready, _), verdict in zip(questions, matches, strict=True):
+            ready.faq_match = verdict
         return
     except Exception:
         logger.warning("FAQ batch match failed; matching those questions one by one")
     for ready, question in questions:
         try:
-            [ready.faq_match] = await faq.match_many([question])
-        except FaqUnavailable:
-            return
+            [ready.faq_match] = match([question])
         except Exception as exc:
             ready.error = exc

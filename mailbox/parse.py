@@ -35,6 +35,7 @@ AUTOMATION_HEADERS = (
 )
 _MSGID = re.compile(r"<[^<>\s@]+@[^<>\s]+>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SURROGATE = re.compile("[\udc80-\udcff]")
 _QUOTE_STARTS = re.compile(
     r"^(on .{0,200} wrote:|il giorno .{0,200} ha scritto:|il .{0,200} ha scritto:"
     r"|-{2,} ?original message ?-{2,}|-{2,} ?messaggio originale ?-{2,}"
@@ -102,22 +103,28 @@ def parse_mail(raw: bytes, *, size: int | None = None, header_only: bool = False
 
 def _parse(raw: bytes, *, size: int, header_only: bool) -> ParsedMail:
     msg = message_from_bytes(raw, policy=compat32)
-    name, sender = first_address(msg.get_all("From") or [])
-    _, reply_to = first_address(msg.get_all("Reply-To") or [])
+    fields: dict[str, list[object]] = {}  # every header by lower-case name: read them once
+    for header, value in msg.items():
+        fields.setdefault(header.lower(), []).append(value)
+
+    def first(header: str) -> object:
+        values = fields.get(header)
+        return values[0] if values else None
+
+    name, sender = first_address(fields.get("from", []))
+    _, reply_to = first_address(fields.get("reply-to", []))
     text = "" if header_only else body_text(msg)
-    headers = {
-        h: header_text(msg[h])[:200].lower() for h in AUTOMATION_HEADERS if msg[h] is not None
-    }
+    headers = {h: header_text(first(h))[:200].lower() for h in AUTOMATION_HEADERS if h in fields}
     bounce = _bounce_details(msg) if not header_only else _Bounce()
     return ParsedMail(
-        message_id=_first_id(msg["Message-ID"]),
-        in_reply_to=_ids(msg["In-Reply-To"]),
-        references=_ids(msg["References"]),
-        subject=" ".join(header_text(msg["Subject"]).split())[:MAX_SUBJECT_CHARS],
+        message_id=_first_id(first("message-id")),
+        in_reply_to=_ids(first("in-reply-to")),
+        references=_ids(first("references")),
+        subject=" ".join(header_text(first("subject")).split())[:MAX_SUBJECT_CHARS],
         sender=sender,
         sender_name=name,
         reply_to=reply_to or sender,
-        date=_date(msg["Date"]),
+        date=_date(first("date")),
         content_type=_safe(msg.get_content_type, "text/plain"),
         report_type=str(_safe(lambda: msg.get_param("report-type"), "") or "").lower()[:50],
         text=text,
@@ -164,10 +171,12 @@ def header_text(value: object) -> str:
                 for chunk, charset in decode_header(value)
             )
         else:
-            text = _decode_words(str(value))
+            text = str(value)
+            if "=?" in text:  # RFC 2047 encoded words
+                text = _decode_words(text)
     except Exception:
         text = str(value)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):  # 8-bit bytes kept by surrogateescape
+    if _SURROGATE.search(text):  # 8-bit bytes kept by surrogateescape
         text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
     return clean_text(text).replace("\n", " ").replace("\t", " ").strip()
 

@@ -28,21 +28,15 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from assistant.clock import Clock, SystemClock
+from assistant.errors import FaqUnavailable
 from assistant.settings import Settings
 from assistant.texts import Texts
 from assistant.tickets import TicketService
 from assistant.wakeup import raise_if_cancelled
-from mailbox.batch import (
-    MailFaq,
-    PreparedMail,
-    as_mail_faq,
-    faq_questions,
-    match_questions,
-    prepare,
-)
+from mailbox.batch import InlinePreparer, MailPreparer, PreparedMail, as_preparer
 from mailbox.connection import FETCH_BATCH_COUNT, MailboxConnection, fetch_plan
 from mailbox.decide import Decision
-from mailbox.imap import ImapMailbox, ImapUnavailable
+from mailbox.imap import FetchedMail, ImapMailbox, ImapUnavailable
 from mailbox.ledger import QUARANTINED, FaqAnswer, FaultHook, MailLedger, Recorded
 from store.store import Store
 
@@ -53,8 +47,9 @@ RECONNECT_MAX = 60.0
 R = TypeVar("R")
 
 
-PIPELINE_DEPTH = 1  # batches prepared ahead of the one being recorded
-Prepared = list[PreparedMail] | Exception | None  # a batch, stage 1's failure, or the end
+PIPELINE_DEPTH = 1  # batches waiting between two stages of the pipeline
+Fetched = list[FetchedMail] | Exception | None  # a batch, stage 1's failure, or the end
+Prepared = list[PreparedMail] | Exception | None
 
 
 class MailboxWorker:
@@ -78,7 +73,8 @@ class MailboxWorker:
         self.settings = settings
         self.store = store
         self.texts = texts
-        self.faq: MailFaq | None = as_mail_faq(faq) if faq_answer is not None else None
+        self.faq: Any = faq if faq_answer is not None else None  # closed with the worker
+        self.preparer: MailPreparer = as_preparer(self.faq)
         self.faq_answer = faq_answer
         self.tickets = tickets or TicketService(store, texts, settings)
         self.clock = clock or SystemClock()
@@ -103,25 +99,38 @@ class MailboxWorker:
     def create(
         cls, settings: Settings, store: Store, texts: Texts, clock: Clock | None = None
     ) -> MailboxWorker:
-        """The worker as the service runs it: the FAQ matcher loaded, answers from templates."""
-        from assistant.faq import FaqMatcher, faq_answer
+        """The worker as the service runs it: the FAQ matcher in its own process (started on
+        first use), answers from templates."""
+        from assistant.faq import faq_answer
+        from mailbox.faq_process import FaqProcess
 
         return cls(
             settings,
             store,
             texts,
-            faq=FaqMatcher.load(),
+            faq=FaqProcess(settings.data_dir / "cache"),
             faq_answer=functools.partial(faq_answer, texts, settings),
             clock=clock,
         )
 
     # --- the loop ----------------------------------------------------------------------------
 
+    async def start(self) -> None:
+        """Start the FAQ matcher's process, if it has one (else it starts on first use)."""
+        start = getattr(self.faq, "start", None)
+        if start is None:
+            return
+        try:
+            await start()
+        except FaqUnavailable:
+            logger.warning("FAQ matcher not started: mail questions become tickets meanwhile")
+
     async def run(self) -> None:
         """Process, then IDLE (or sleep) and again, until cancelled; reconnect with backoff."""
         delay = self._reconnect_first
         logger.info("support mailbox worker started")
         try:
+            await self.start()
             while True:
                 raise_if_cancelled()
                 try:
@@ -144,8 +153,13 @@ class MailboxWorker:
             logger.info("support mailbox worker stopped")
 
     async def aclose(self) -> None:
-        """Log out and stop the IMAP thread."""
-        await self.connection.aclose()
+        """Log out, stop the IMAP thread, and stop the FAQ matcher's process if it has one."""
+        try:
+            await self.connection.aclose()
+        finally:
+            close = getattr(self.faq, "aclose", None)
+            if close is not None:
+                await close()
 
     @property
     def _processed(self) -> str:
@@ -171,50 +185,87 @@ class MailboxWorker:
         pending = [uid for uid in uids if uid not in known]
         sizes = await connection.sizes(pending)
         plan = fetch_plan(pending, sizes, settings.mail_max_bytes, self.batch_size)
-        ready: asyncio.Queue[Prepared] = asyncio.Queue(PIPELINE_DEPTH)
-        producer = asyncio.create_task(self._prepare_all(plan, ready))
+        fetched: asyncio.Queue[Fetched] = asyncio.Queue(PIPELINE_DEPTH)
+        prepared: asyncio.Queue[Prepared] = asyncio.Queue(PIPELINE_DEPTH)
+        stages = [
+            asyncio.create_task(self._fetch_all(plan, fetched)),
+            asyncio.create_task(self._prepare_all(fetched, prepared)),
+        ]
         try:
-            return await self._record_all(uidvalidity, ready)
+            return await self._record_all(uidvalidity, prepared)
         finally:
-            producer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await producer
+            for stage in stages:
+                stage.cancel()
+            for stage in stages:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await stage
 
-    async def _prepare_all(
-        self, plan: list[tuple[list[int], bool]], ready: asyncio.Queue[Prepared]
+    async def _fetch_all(
+        self, plan: list[tuple[list[int], bool]], fetched: asyncio.Queue[Fetched]
     ) -> None:
-        """Stage 1: fetch, parse and match each batch, handing it (or its failure) to stage 2."""
+        """Stage 1: fetch each batch, handing it (or the failure) on."""
         try:
             for batch, header_only in plan:
-                fetched = await self.connection.fetch(batch, header_only=header_only)
-                prepared = await asyncio.to_thread(prepare, fetched, self.settings.mail_max_bytes)
-                if self.faq is not None:
-                    await match_questions(self.faq, faq_questions(prepared, self.own_addresses))
-                await ready.put(prepared)
+                await fetched.put(await self.connection.fetch(batch, header_only=header_only))
         except Exception as exc:
-            await ready.put(exc)
+            await fetched.put(exc)
         else:
-            await ready.put(None)
+            await fetched.put(None)
+
+    async def _prepare_all(
+        self, fetched: asyncio.Queue[Fetched], prepared: asyncio.Queue[Prepared]
+    ) -> None:
+        """Stage 2: parse each batch and judge its questions (in the FAQ matcher's process)."""
+        while isinstance(batch := await fetched.get(), list):
+            await prepared.put(await self._prepare(batch))
+        await prepared.put(batch)
+
+    async def _prepare(self, batch: list[FetchedMail]) -> list[PreparedMail]:
+        """One batch; without a working FAQ matcher its questions become tickets."""
+        max_bytes, own = self.settings.mail_max_bytes, self.own_addresses
+        try:
+            return await self.preparer.prepare_many(batch, max_bytes, own)
+        except FaqUnavailable:
+            logger.warning("FAQ matcher unavailable: this batch's questions become tickets")
+        except Exception:
+            logger.exception("FAQ matcher failed on a batch: its questions become tickets")
+        return await InlinePreparer(None).prepare_many(batch, max_bytes, own)
 
     async def _record_all(self, uidvalidity: int, ready: asyncio.Queue[Prepared]) -> int:
-        """Stage 2: record each batch in one transaction, then move its mails."""
+        """Stage 3: record each batch in one transaction, then move its mails (the move of
+        batch k runs while batch k+1 is recorded)."""
         handled = 0
-        while (prepared := await ready.get()) is not None:
-            if isinstance(prepared, Exception):
-                raise prepared
-            self._fault("saved")
-            recorded = await _despite_cancellation(self._record(uidvalidity, prepared))
-            self._fault("committed")
-            done = [r.uid for r in recorded if r.outcome != QUARANTINED]
-            quarantined = [r.uid for r in recorded if r.outcome == QUARANTINED]
-            self._fault("archiving")
-            await self.connection.archive(done, self._processed)
-            await self.connection.archive(quarantined, self.settings.imap_quarantine_folder)
-            handled += len(prepared)
-            async with self._progress:
-                self.handled += len(prepared)
-                self._progress.notify_all()
+        moving: asyncio.Task[None] | None = None
+        try:
+            while (prepared := await ready.get()) is not None:
+                if isinstance(prepared, Exception):
+                    raise prepared
+                self._fault("saved")
+                recorded = await _despite_cancellation(self._record(uidvalidity, prepared))
+                self._fault("committed")
+                if moving is not None:
+                    await moving
+                self._fault("archiving")
+                moving = asyncio.create_task(self._archive(recorded))
+                handled += len(prepared)
+            if moving is not None:
+                await moving
+        finally:
+            if moving is not None and not moving.done():
+                moving.cancel()  # a recorded mail not moved yet is moved by the next pass
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await moving
         return handled
+
+    async def _archive(self, recorded: list[Recorded]) -> None:
+        """Mark seen and move a recorded batch: processed folder, or quarantine."""
+        done = [r.uid for r in recorded if r.outcome != QUARANTINED]
+        quarantined = [r.uid for r in recorded if r.outcome == QUARANTINED]
+        await self.connection.archive(done, self._processed)
+        await self.connection.archive(quarantined, self.settings.imap_quarantine_folder)
+        async with self._progress:
+            self.handled += len(recorded)
+            self._progress.notify_all()
 
     async def _record(self, uidvalidity: int, prepared: list[PreparedMail]) -> list[Recorded]:
         """The batch's one transaction, run on the database thread in one hop."""

@@ -42,10 +42,15 @@ def verdicts(matches: Sequence[FaqMatch]) -> list[Verdict]:
     return [(match.kind, match.faq_id, match.language) for match in matches]
 
 
+def outright(matches: Sequence[FaqMatch]) -> list[tuple[bool, str | None, str]]:
+    """Whether each question is answered outright, with which FAQ, in which language."""
+    return [(match.kind == "answer", match.faq_id, match.language) for match in matches]
+
+
 def in_process(matcher: FaqMatcher, texts: list[str]) -> list[FaqMatch]:
     """The in-process call the child makes (``match_outright`` where the matcher has it)."""
-    outright = getattr(matcher, "match_outright", None)
-    return outright(texts) if outright is not None else matcher.match_many(texts)
+    match_outright = getattr(matcher, "match_outright", None)
+    return match_outright(texts) if match_outright is not None else matcher.match_many(texts)
 
 
 def is_running(pid: int) -> bool:
@@ -79,8 +84,11 @@ async def faq(cache_dir: Path) -> AsyncIterator[FaqProcess]:
 
 
 async def test_the_child_gives_the_in_process_verdicts(faq: FaqProcess, local: FaqMatcher) -> None:
-    found = verdicts(await faq.match_many(QUESTIONS))
+    matches = await faq.match_many(QUESTIONS)
+    found = verdicts(matches)
     assert found == verdicts(in_process(local, QUESTIONS))
+    # what the mailbox acts on is match_many's own verdict: the outright answers and languages
+    assert outright(matches) == outright(local.match_many(QUESTIONS))
     assert found[0] == ("answer", "credenziali-smarrite", "it")
     assert found[2] == ("answer", "modifica-email", "en")
     assert found[6] == ("greeting", None, "it")
