@@ -245,11 +245,22 @@ _matcher: FaqMatcher | None = None
 
 
 def _load_matcher(cache_dir: Path | None) -> None:
-    """The child's initializer: ignore Ctrl-C, then load the matcher once."""
+    """The child's initializer: ignore Ctrl-C, leave with the parent, load the matcher once."""
     global _matcher
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # drops a SIGINT pending since the spawn
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(
+            target=_exit_with, args=(parent,), name="parent-watch", daemon=True
+        ).start()
     _matcher = FaqMatcher.load(cache_dir)
+
+
+def _exit_with(parent: BaseProcess) -> None:
+    """Wait for the parent to end (even by kill -9), then end this child: no orphan lingers."""
+    multiprocessing.connection.wait([parent.sentinel])
+    os._exit(0)
 
 
 def _match_in_child(texts: list[str]) -> list[FaqMatch]:

@@ -7,6 +7,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -219,3 +220,48 @@ async def test_a_child_too_slow_to_start_is_stopped_and_reported(cache_dir: Path
     assert faq.pid is None
     assert {child.pid for child in multiprocessing.active_children()} <= before
     await faq.aclose()
+
+
+PARENT_SCRIPT = """
+import asyncio, sys
+from pathlib import Path
+from mailbox.faq_process import FaqProcess
+
+async def main() -> None:
+    faq = FaqProcess(Path(sys.argv[1]))
+    await faq.start()
+    print(faq.pid, flush=True)
+    await asyncio.sleep(120)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+async def test_the_child_ends_when_its_parent_is_killed(cache_dir: Path, tmp_path: Path) -> None:
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT_SCRIPT, encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    parent = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), str(cache_dir), cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)}, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert parent.stdout is not None
+    child = int((await asyncio.wait_for(parent.stdout.readline(), 60)).decode())
+    assert is_alive(child)
+    parent.kill()  # kill -9: the parent gets no chance to stop its child
+    await parent.wait()
+    for _ in range(100):  # no orphan holding the encoder's memory
+        if not is_alive(child):
+            break
+        await asyncio.sleep(0.1)
+    assert not is_alive(child)
+
+
+def is_alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
