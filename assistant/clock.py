@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -37,6 +38,7 @@ class ManualClock:
         self._now += timedelta(**delta)
 
 
+@functools.lru_cache(maxsize=64)  # a batch of writes shares one moment: convert it once
 def iso(moment: datetime) -> str:
     """The store's text form of a moment: ISO 8601 in UTC."""
     return moment.astimezone(UTC).isoformat()

@@ -3,15 +3,16 @@
 Starts a throwaway Dovecot (as the tests do), appends the same N mails (default 2,000; one
 sender each; nine in ten ask a question taken in turn from the ~500 labelled questions of
 bench/data/faq_*.tsv, in Italian and English, FAQ and out-of-scope alike, between a greeting and
-a signature; one in ten is an automatic reply) to two users, then times
+a signature; one in ten is an automatic reply) to three users, then times
   * bare:      imap-tools ``MailBox.fetch(mark_seen=False)`` (its default: one FETCH per mail)
-               of every mail of user A; also ``bulk=100`` (one FETCH per 100 mails);
-  * worker:    ``MailboxWorker.process_once`` on user B until its inbox is empty, as the
-               service runs it (``MailboxWorker.create``): fetch, parse, FAQ match, one
-               transaction per batch (raw bytes, ticket, answer in the outbox), seen + move to
-               the processed folder;
-  * FAQ:       the time the worker waited for the FAQ matcher (it overlaps the recording of
-               the previous batch).
+               of every mail of user A, best of three runs; also ``bulk=100`` (one FETCH per
+               100 mails), best of three;
+  * worker:    ``MailboxWorker.process_once`` until the inbox is empty, once on user B and once
+               on user C, each with a new database, best of the two; as the service runs it
+               (``MailboxWorker.create``, its child process started first): fetch, parse and
+               FAQ match in the child, one transaction per batch of 100 (raw bytes, tickets,
+               answers in the outbox), seen + move to the processed folder, pipelined;
+  * prepare:   the time the worker waited for the child's parsing and matching.
 Prints mails per second and the ratios. Target: worker / bare >= 0.5.
 
     .venv/bin/python bench/mailbox.py [--mails 2000]
@@ -44,6 +45,7 @@ from store.store import Store  # noqa: E402
 from tests.fixtures.dovecot import HOST, DovecotServer, dovecot_binary  # noqa: E402
 
 TARGET_RATIO = 0.5
+RUNS = 3  # bare fetches timed (the best kept); worker passes: one fewer, each on its own inbox
 DATA = Path(__file__).resolve().parent / "data"
 GREETINGS = {"it": ("Buongiorno,", "Salve,", "Gentili signori,"), "en": ("Hello,", "Dear Sirs,")}
 CLOSINGS = {"it": ("Cordiali saluti", "Grazie"), "en": ("Best regards", "Thanks")}
@@ -104,31 +106,29 @@ def bare_fetch(server: DovecotServer, user: str, password: str, bulk: int) -> tu
     return count, time.perf_counter() - started
 
 
-class TimedFaq:
-    """The worker's FAQ matcher, with the time spent waiting for it added up."""
+class TimedPreparer:
+    """The worker's preparer (parsing and FAQ matching, in the child process), timed."""
 
-    def __init__(self, matcher: Any) -> None:
-        self.matcher = matcher
+    def __init__(self, preparer: Any) -> None:
+        self.preparer = preparer
         self.seconds = 0.0
-        self.calls = 0
+        self.mails = 0
 
-    async def match_many(self, texts: Sequence[str]) -> list[Any]:
-        """Match a batch and time it."""
+    async def prepare_many(
+        self, fetched: Sequence[Any], max_bytes: int, own_addresses: Sequence[str]
+    ) -> list[Any]:
+        """Prepare a batch and time it."""
         started = time.perf_counter()
         try:
-            return list(await self.matcher.match_many(texts))
+            return list(await self.preparer.prepare_many(fetched, max_bytes, own_addresses))
         finally:
             self.seconds += time.perf_counter() - started
-            self.calls += len(texts)
-
-    async def aclose(self) -> None:
-        """Stop the matcher's process."""
-        await self.matcher.aclose()
+            self.mails += len(fetched)
 
 
 async def worker_pass(
     server: DovecotServer, user: str, password: str, folder: Path
-) -> tuple[int, float, TimedFaq]:
+) -> tuple[int, float, TimedPreparer]:
     """The worker over the inbox until empty; return (count, seconds)."""
     settings = Settings.from_environ(
         {
@@ -145,8 +145,8 @@ async def worker_pass(
     store = await Store.open(settings.db_path)
     worker = MailboxWorker.create(settings, store, Texts(settings.templates_dir), SystemClock())
     await worker.start()  # the FAQ matcher's process, as the service starts it before any mail
-    timed = TimedFaq(worker.faq)
-    worker.faq = timed
+    timed = TimedPreparer(worker.preparer)
+    worker.preparer = timed
     started = time.perf_counter()
     total = 0
     try:
@@ -158,7 +158,7 @@ async def worker_pass(
     finally:
         await worker.aclose()
         await store.close()
-    print(f"worker:  {tickets} tickets, {answers} answers queued")
+    print(f"pass:    {total} mails, {tickets} tickets, {answers} answers queued")
     return total, elapsed, timed
 
 
@@ -181,23 +181,32 @@ def main() -> int:
     try:
         server.start()
         mails = bench_mails(args.mails)
-        (user_a, pass_a), (user_b, pass_b) = server.add_user(), server.add_user()
+        user_a, pass_a = server.add_user()
+        workers = [server.add_user() for _ in range(RUNS - 1)]
         seconds = append_all(server, user_a, pass_a, mails)
-        append_all(server, user_b, pass_b, mails)
+        for user, password in workers:
+            append_all(server, user, password, mails)
         print(f"append:  {len(mails)} mails in {seconds:.2f} s ({len(mails) / seconds:,.0f}/s)")
         rates = {}
         for label, bulk in (("bare", 0), ("bulk", 100)):
-            count, seconds = bare_fetch(server, user_a, pass_a, bulk)
+            runs = [bare_fetch(server, user_a, pass_a, bulk) for _ in range(RUNS)]
+            count, seconds = min(runs, key=lambda run: run[1])
             rates[label] = count / seconds
-            print(f"{label}:    {count} mails in {seconds:.2f} s ({rates[label]:,.0f} mails/s)")
-        count, elapsed, faq = asyncio.run(worker_pass(server, user_b, pass_b, root))
-        rate = count / elapsed
-        print(f"worker:  {count} mails in {elapsed:.2f} s ({rate:,.0f} mails/s)")
-        if faq.calls:
-            print(
-                f"faq:     {faq.calls} questions matched, {faq.seconds:.2f} s waited for"
-                f" ({faq.seconds / faq.calls * 1000:.2f} ms each; overlaps the recording)"
-            )
+            each = ", ".join(f"{n / s:,.0f}" for n, s in runs)
+            print(f"{label}:    {count} mails, best of {RUNS}: {rates[label]:,.0f}/s ({each})")
+        passes = []
+        for user, password in workers:
+            count, elapsed, timed = asyncio.run(worker_pass(server, user, password, root))
+            passes.append((count / elapsed, count, elapsed, timed))
+            shutil.rmtree(root / "data", ignore_errors=True)
+            (root / "bench.db").unlink(missing_ok=True)
+        rate, count, elapsed, timed = max(passes, key=lambda p: p[0])
+        each = ", ".join(f"{p[0]:,.0f}" for p in passes)
+        print(f"worker:  {count} mails, best of {len(passes)}: {rate:,.0f} mails/s ({each})")
+        print(
+            f"prepare: parsing and FAQ matching (child process) {timed.seconds:.2f} s"
+            f" ({timed.seconds / max(timed.mails, 1) * 1000:.2f} ms a mail, beside the recording)"
+        )
         ratio = rate / rates["bare"]
         verdict = "ok" if ratio >= TARGET_RATIO else "BELOW TARGET"
         print(f"ratio:   worker / bare = {ratio:.2f} (target >= {TARGET_RATIO}) {verdict}")

@@ -113,9 +113,10 @@ def _parse(raw: bytes, *, size: int, header_only: bool) -> ParsedMail:
 
     name, sender = first_address(fields.get("from", []))
     _, reply_to = first_address(fields.get("reply-to", []))
-    text = "" if header_only else body_text(msg)
+    decoded: dict[int, str] = {}  # each part's text, decoded once (body and bounce read it)
+    text = "" if header_only else body_text(msg, decoded)
     headers = {h: header_text(first(h))[:200].lower() for h in AUTOMATION_HEADERS if h in fields}
-    bounce = _bounce_details(msg) if not header_only else _Bounce()
+    bounce = _bounce_details(msg, decoded) if not header_only else _Bounce()
     return ParsedMail(
         message_id=_first_id(first("message-id")),
         in_reply_to=_ids(first("in-reply-to")),
@@ -211,7 +212,7 @@ def _plausible_address(address: str) -> bool:
     )
 
 
-def body_text(msg: Message) -> str:
+def body_text(msg: Message, decoded: dict[int, str] | None = None) -> str:
     """The readable text: the first text/plain part that is not an attachment, else HTML."""
     plain = html = None
     for part in _walk(msg):
@@ -219,15 +220,25 @@ def body_text(msg: Message) -> str:
             continue
         kind = _safe(part.get_content_type, "text/plain")
         if kind == "text/plain" and plain is None:
-            plain = _part_text(part)
+            plain = _part_text(part, decoded)
         elif kind == "text/html" and html is None:
-            html = html_to_text(_part_text(part))
+            html = html_to_text(_part_text(part, decoded))
         if plain:
             break
     return clean_text(plain or html or "")[:MAX_TEXT_CHARS].strip()
 
 
-def _part_text(part: Message) -> str:
+def _part_text(part: Message, decoded: dict[int, str] | None = None) -> str:
+    """A part's text (kept in ``decoded`` for the next reader of the same part)."""
+    if decoded is None:
+        return _decode_part(part)
+    text = decoded.get(id(part))
+    if text is None:
+        text = decoded[id(part)] = _decode_part(part)
+    return text
+
+
+def _decode_part(part: Message) -> str:
     payload = _safe(lambda: part.get_payload(decode=True), None)
     if isinstance(payload, bytes):
         return decode_bytes(payload[: MAX_TEXT_CHARS * 4], _safe(part.get_content_charset, None))
@@ -323,7 +334,7 @@ class _Bounce:
     status: str = ""
 
 
-def _bounce_details(msg: Message) -> _Bounce:
+def _bounce_details(msg: Message, decoded: dict[int, str] | None = None) -> _Bounce:
     """Message-IDs and recipients a delivery report (or a plain bounce) names."""
     ids: list[str] = []
     recipients: list[str] = []
@@ -337,7 +348,7 @@ def _bounce_details(msg: Message) -> _Bounce:
                 if isinstance(inner, Message) and inner["Message-ID"]:
                     ids.extend(_ids(inner["Message-ID"]))
         elif kind in ("text/rfc822-headers", "text/plain", "message/rfc822-headers"):
-            text = _part_text(part)
+            text = _part_text(part, decoded)
             if kind == "text/plain":  # a bounce without a report quotes the original
                 ids.extend(_MSGID.findall(text[:200_000]))
             else:

@@ -19,6 +19,7 @@ duplicate and not answered.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
@@ -47,6 +48,7 @@ RECONNECT_MAX = 60.0
 R = TypeVar("R")
 
 
+PREPARE_PARALLEL = 2
 PIPELINE_DEPTH = 1  # batches waiting between two stages of the pipeline
 Fetched = list[FetchedMail] | Exception | None  # a batch, stage 1's failure, or the end
 Prepared = list[PreparedMail] | Exception | None
@@ -216,9 +218,18 @@ class MailboxWorker:
         self, fetched: asyncio.Queue[Fetched], prepared: asyncio.Queue[Prepared]
     ) -> None:
         """Stage 2: parse each batch and judge its questions (in the FAQ matcher's process)."""
-        while isinstance(batch := await fetched.get(), list):
-            await prepared.put(await self._prepare(batch))
-        await prepared.put(batch)
+        inflight: collections.deque[asyncio.Task[list[PreparedMail]]] = collections.deque()
+        try:
+            while isinstance(batch := await fetched.get(), list):
+                inflight.append(asyncio.create_task(self._prepare(batch)))
+                if len(inflight) >= PREPARE_PARALLEL:
+                    await prepared.put(await inflight.popleft())
+            while inflight:
+                await prepared.put(await inflight.popleft())
+            await prepared.put(batch)
+        finally:
+            for task in inflight:
+                task.cancel()
 
     async def _prepare(self, batch: list[FetchedMail]) -> list[PreparedMail]:
         """One batch; without a working FAQ matcher its questions become tickets."""
