@@ -13,6 +13,7 @@ hop per batch instead of several per mail.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import sqlite3
@@ -52,6 +53,7 @@ logger = logging.getLogger(__name__)
 MEGABYTE = 1024 * 1024
 QUARANTINED = "quarantined"
 RECORDED_ELSEWHERE = "recorded elsewhere"  # another process recorded this UID meanwhile
+REFERENCE_MARK = "\x00reference\x00"  # stands for a ticket's reference in a rendered shape
 
 FaqAnswer = Callable[[str, str], str]  # (faq id, language) -> the answer's text
 FaultHook = Callable[[str], None]
@@ -82,6 +84,7 @@ class MailLedger:
         self.own_addresses = tuple(own_addresses)
         self._fault = fault
         self._faq_answers: dict[tuple[str, str], str] = {}
+        self._bodies: dict[tuple[object, ...], str] = {}
 
     def record(
         self,
@@ -96,6 +99,8 @@ class MailLedger:
             conn.execute("SAVEPOINT mail")
             try:
                 outcome = self._record_one(conn, uidvalidity, ready, now)
+                if outcome == RECORDED_ELSEWHERE:
+                    conn.execute("ROLLBACK TO mail")  # nothing of this mail stays
             except (sqlite3.Error, OSError):
                 raise  # the store is in trouble: the whole batch is done again later
             except Exception as exc:
@@ -193,7 +198,7 @@ class MailLedger:
                 return False
             inbound_id, ticket = opened
             logger.info("ticket %s opened (email)", ticket.reference)
-            self._after_ticket(conn, ticket, mail, decision, inbound_id, now)
+            self._after_ticket(conn, ticket, mail, decision, inbound_id, now, opened_now=True)
             return True
         recorded = insert_inbound(conn, identity, decision.outcome, decision.reason, now)
         if recorded is None:
@@ -218,13 +223,15 @@ class MailLedger:
         decision: Decision,
         inbound_id: int,
         now: datetime,
+        *,
+        opened_now: bool = False,
     ) -> None:
         """The loop guard's audit event, then the automatic answer if one is due."""
         if decision.loop_guarded:
             insert_audit(conn, "mail_loop_guard", now, channel="email", detail=ticket.reference)
             logger.warning("loop guard: no automatic answer on %s", ticket.reference)
         if decision.reply:
-            self._answer(conn, ticket, mail, decision, inbound_id, now)
+            self._answer(conn, ticket, mail, decision, inbound_id, now, opened_now)
 
     def _answer(
         self,
@@ -234,23 +241,23 @@ class MailLedger:
         decision: Decision,
         inbound_id: int,
         now: datetime,
+        opened_now: bool,
     ) -> None:
         """Queue the automatic answer on the mail's thread, in the ticket's language."""
         tickets = self.tickets
         if decision.reply == "faq" and decision.faq_id and self.faq_answer is not None:
             answer = self._faq_answer(decision.faq_id, decision.language)
-            body = tickets.mail_body(ticket, "faq_reply", answer=answer)
+            body = self._body(ticket, "faq_reply", answer=answer)
         elif decision.reply == "too_large":
-            body = tickets.mail_body(
+            body = self._body(
                 ticket,
                 "too_large",
                 size_mb=max(1, round(mail.size / MEGABYTE)),
                 max_mb=max(1, self.settings.mail_max_bytes // MEGABYTE),
             )
         else:
-            body = tickets.mail_body(
-                ticket, "acknowledgement", account_data=decision.asks_for_account_data
-            )
+            account_data = decision.asks_for_account_data
+            body = self._body(ticket, "acknowledgement", account_data=account_data)
         reply = MailReply(
             kind=decision.reply or "acknowledgement",
             recipient=mail.reply_to,
@@ -260,7 +267,26 @@ class MailLedger:
             automatic=True,
         )
         queued = tickets.reply_mail(ticket, reply, dedup_key=f"inbound:{inbound_id}")
-        queue_answer(conn, queued, answer_of(ticket, reply), now)
+        kept = dataclasses.replace(answer_of(ticket, reply), touches_ticket=not opened_now)
+        queue_answer(conn, queued, kept, now)
+
+    def _body(self, ticket: Ticket, kind: str, **context: str | int | bool) -> str:
+        """An answer's text: each (language, template, context) is rendered once with a mark
+        where the ticket's reference goes, then only the reference changes from mail to mail.
+
+        The first use of each shape checks the mark against a real rendering: a template that
+        does more with the reference than print it is simply rendered every time.
+        """
+        key = (ticket.language, kind, tuple(sorted(context.items())))
+        shape = self._bodies.get(key)
+        if shape is None:
+            real = self.tickets.mail_body(ticket, kind, **context)
+            marked = dataclasses.replace(ticket, reference=REFERENCE_MARK)
+            shape = self.tickets.mail_body(marked, kind, **context)
+            if shape.replace(REFERENCE_MARK, ticket.reference) != real:
+                return real
+            self._bodies[key] = shape
+        return shape.replace(REFERENCE_MARK, ticket.reference)
 
     def _faq_answer(self, faq_id: str, language: str) -> str:
         """A FAQ answer's text, rendered once per (id, language): it depends on nothing else."""

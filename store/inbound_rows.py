@@ -162,17 +162,22 @@ def insert_inbound_with_ticket(
     text: str,
     now: datetime,
 ) -> tuple[int, Ticket] | None:
-    """Record a message, the ticket it opens and its first message; None when recorded before."""
+    """Record a message, the ticket it opens and its first message.
+
+    None when this UID was recorded before: the ticket row is written by then, so call it
+    inside a SAVEPOINT and roll back to it.
+    """
     at = iso(now)
-    inbound_id = insert_inbound(conn, identity, outcome, detail, now)
-    if inbound_id is None:
-        return None
     values = (new.channel, new.contact, new.customer_id, new.subject, new.language, new.status)
     ticket_id, reference = insert_ticket(conn, (*values, at, at))
+    inbound_id = insert_inbound(conn, identity, outcome, detail, now, ticket_id)
+    if inbound_id is None:
+        return None
     insert_message(
-        conn, (ticket_id, "in", "customer", "message", text, identity.message_id, inbound_id, at)
+        conn,
+        (ticket_id, "in", "customer", "message", text, identity.message_id, inbound_id, at),
+        touch=False,  # the ticket was created at this very moment
     )
-    set_outcome(conn, inbound_id, outcome, ticket_id, detail)
     ticket = Ticket(
         id=ticket_id, reference=reference, channel=new.channel, contact=new.contact,
         customer_id=new.customer_id, subject=new.subject, language=new.language,
@@ -213,6 +218,7 @@ class TicketAnswer:
     kind: str
     body: str
     auto_reply_to: str | None  # an automatic answer's address, counted by the loop guard
+    touches_ticket: bool = True  # False when the ticket was opened at the same moment
 
 
 def insert_answer(
@@ -223,6 +229,7 @@ def insert_answer(
     insert_message(
         conn,
         (answer.ticket_id, "out", answer.author, answer.kind, answer.body, message_id, None, at),
+        touch=answer.touches_ticket,
     )
     if answer.auto_reply_to is not None:
         conn.execute(

@@ -144,14 +144,14 @@ def insert_ticket(conn: sqlite3.Connection, values: tuple[object, ...]) -> tuple
     """INSERT a ticket under a random reference not used yet; return (id, reference)."""
     while True:
         reference = f"{REFERENCE_PREFIX}{secrets.randbelow(900_000) + 100_000}"
-        if conn.execute("SELECT 1 FROM tickets WHERE reference = ?", (reference,)).fetchone():
-            continue
         cursor = conn.execute(
             "INSERT INTO tickets (reference, channel, contact, customer_id, subject, language,"
-            " status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (reference) DO NOTHING",
             (reference, *values),
         )
-        return int(cursor.lastrowid or 0), reference
+        if cursor.rowcount:  # else that reference is taken: draw another
+            return int(cursor.lastrowid or 0), reference
 
 
 def update_status(conn: sqlite3.Connection, ticket_id: int, status: str, now: datetime) -> None:
@@ -180,14 +180,18 @@ def insert_customer_message(
         )  # fmt: skip
 
 
-def insert_message(conn: sqlite3.Connection, values: tuple[object, ...]) -> int:
-    """INSERT a ticket message and touch its ticket; return the message id."""
+def insert_message(
+    conn: sqlite3.Connection, values: tuple[object, ...], *, touch: bool = True
+) -> int:
+    """INSERT a ticket message and touch its ticket (unless it was created at that moment);
+    return the message id."""
     cursor = conn.execute(
         "INSERT INTO ticket_messages (ticket_id, direction, author, kind, body, message_id,"
         " inbound_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         values,
     )
-    conn.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (values[-1], values[0]))
+    if touch:
+        conn.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (values[-1], values[0]))
     return int(cursor.lastrowid or 0)
 
 
