@@ -13,16 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from mailbox.parse import ParsedMail
+from mailbox.parse import SYSTEM_SENDERS, ParsedMail
 from store.tickets import Ticket
 
 logger = logging.getLogger(__name__)
 
 FAQ_QUESTION_CHARS = 1000
-SYSTEM_SENDERS = re.compile(
-    r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|mail-?daemon|auto-?reply"
-    r"|autoresponder|notifications?)([+\-._].*)?@",
-)
 NOT_FAILED_ACTIONS = frozenset({"delayed", "delivered", "relayed", "expanded"})
 ACCOUNT_DATA = re.compile(
     r"\b(fattur\w*|not[ae] di credito|contratt\w*|canon[ei]|rat[ae]|saldo|importo|riscatto"

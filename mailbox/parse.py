@@ -35,6 +35,10 @@ AUTOMATION_HEADERS = (
 )
 _MSGID = re.compile(r"<[^<>\s@]+@[^<>\s]+>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+SYSTEM_SENDERS = re.compile(  # senders no person writes from
+    r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|mail-?daemon|auto-?reply"
+    r"|autoresponder|notifications?)([+\-._].*)?@",
+)
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _QUOTE_STARTS = re.compile(
     r"^(on .{0,200} wrote:|il giorno .{0,200} ha scritto:|il .{0,200} ha scritto:"
@@ -116,7 +120,12 @@ def _parse(raw: bytes, *, size: int, header_only: bool) -> ParsedMail:
     decoded: dict[int, str] = {}  # each part's text, decoded once (body and bounce read it)
     text = "" if header_only else body_text(msg, decoded)
     headers = {h: header_text(first(h))[:200].lower() for h in AUTOMATION_HEADERS if h in fields}
-    bounce = _bounce_details(msg, decoded) if not header_only else _Bounce()
+    content_type = _safe(msg.get_content_type, "text/plain")
+    bounce = (
+        _bounce_details(msg, decoded)
+        if not header_only and _may_report_delivery(content_type, sender, headers, msg)
+        else _Bounce()
+    )
     return ParsedMail(
         message_id=_first_id(first("message-id")),
         in_reply_to=_ids(first("in-reply-to")),
@@ -126,8 +135,12 @@ def _parse(raw: bytes, *, size: int, header_only: bool) -> ParsedMail:
         sender_name=name,
         reply_to=reply_to or sender,
         date=_date(first("date")),
-        content_type=_safe(msg.get_content_type, "text/plain"),
-        report_type=str(_safe(lambda: msg.get_param("report-type"), "") or "").lower()[:50],
+        content_type=content_type,
+        report_type=(
+            str(_safe(lambda: msg.get_param("report-type"), "") or "").lower()[:50]
+            if content_type == "multipart/report"
+            else ""
+        ),
         text=text,
         new_text=strip_quoted(text),
         size=size,
@@ -332,6 +345,21 @@ class _Bounce:
     recipients: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
     status: str = ""
+
+
+def _may_report_delivery(
+    content_type: str, sender: str, headers: dict[str, str], msg: Message
+) -> bool:
+    """Whether the mail can be a delivery report or bounce at all: any multipart mail, or one
+    from a system sender, with the null Return-Path or another automation header (a person's
+    plain mail is not read twice for nothing)."""
+    return (
+        msg.is_multipart()
+        or content_type != "text/plain"
+        or bool(SYSTEM_SENDERS.match(sender))
+        or headers.get("return-path", "").strip() == "<>"
+        or any(name != "return-path" for name in headers)
+    )
 
 
 def _bounce_details(msg: Message, decoded: dict[int, str] | None = None) -> _Bounce:
