@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.clock import ManualClock
+from assistant.errors import FaqUnavailable
 from assistant.settings import Settings
 from mailbox.worker import MailboxWorker
 from store.store import Store
@@ -282,6 +283,39 @@ async def test_too_large_mail_gets_a_polite_reply_without_being_downloaded(
     assert kept is not None and b"Subject:" in kept
     assert b"xxxx" not in kept  # only the header was fetched
     assert imap_account.uids("INBOX") == []
+
+
+class DeadFaqProcess:
+    """Stands for the FAQ child process after it died twice: every batch is refused."""
+
+    def __init__(self) -> None:
+        self.refused = 0
+
+    async def prepare_many(self, *args: object) -> list[object]:
+        """What FaqProcess raises when no child can answer."""
+        self.refused += 1
+        raise FaqUnavailable("the FAQ child process died twice in a row")
+
+
+async def test_without_the_faq_process_questions_become_tickets_and_nothing_is_lost(
+    settings: Settings, store: Store, imap_account: ImapAccount, clock: ManualClock
+) -> None:
+    dead = DeadFaqProcess()
+    worker = make_worker(settings, store, clock)
+    worker.preparer = dead
+    imap_account.append_many(
+        [mail("la password non arriva", sender="a@example.it"), fixture_bytes("out_of_office")]
+    )
+    try:
+        assert await worker.process_once() == 2
+    finally:
+        await worker.aclose()
+
+    assert dead.refused == 1
+    assert sorted(r.outcome for r in await store.inbound.recent()) == ["automatic", "ticket"]
+    [reply] = await store.outbox.list()  # an acknowledgement: a person answers it
+    assert reply.recipient == "a@example.it" and reply.kind == "ticket_acknowledgement"
+    assert imap_account.uids("INBOX") == [] and len(imap_account.uids("Processed")) == 2
 
 
 async def test_unprocessable_mail_is_quarantined_and_reported(
