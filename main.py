@@ -8,7 +8,7 @@
     python main.py publish MANIFEST [--skip-invalid]
     python main.py announce --to all|CODE --subject S --body-file F
     python main.py faq [--lang it|en] [--json] [QUESTION ...]
-    python main.py tickets list|show|reply|close ...
+    python main.py tickets list|show|reply|close|mail ...
     python main.py outbox [--failed]
 
 Nothing but this file reads the environment; everything is built here from one ``Settings``.
@@ -265,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--body-file", required=True)
     t = tsub.add_parser("close", help="close a ticket")
     t.add_argument("number", help="AC-123456, its six digits, or the ticket id")
+    t = tsub.add_parser("mail", help="write a received mail's raw bytes (e.g. a quarantined one)")
+    t.add_argument("mail_id", type=int, help="the mail's number in `tickets list`")
+    t.add_argument("--out", required=True, help="the .eml file to write")
     p.set_defaults(func=cmd_tickets)
 
     p = sub.add_parser("outbox", help="list outgoing e-mails")

@@ -1,9 +1,10 @@
-"""Staff commands on support tickets: ``python main.py tickets list|show|reply|close``.
+"""Staff commands on support tickets: ``python main.py tickets list|show|reply|close|mail``.
 
     tickets list [--open]             newest first; then quarantined mails and failing addresses
     tickets show N                    one ticket with all its messages
     tickets reply N --body-file F     answer where the ticket came from (e-mail or Telegram)
     tickets close N
+    tickets mail M --out F.eml        the raw bytes of received mail number M, as downloaded
 
 N is the reference (``AC-123456`` or its six digits) or the ticket's id. This is a staff tool:
 it prints addresses and message texts to the terminal, never to the log.
@@ -71,6 +72,8 @@ async def _dispatch(
     if args.action == "list":
         await _list(store, open_only=args.open, out=out)
         return 0
+    if args.action == "mail":
+        return await _write_mail(store, args.mail_id, Path(args.out), out)
     ticket = await service.find(args.number)
     if args.action == "show":
         await _show(store, ticket, out)
@@ -100,10 +103,11 @@ async def _list(store: Store, *, open_only: bool, out: TextIO) -> None:
         print("\nQuarantined mails (moved to the quarantine folder, raw bytes kept):", file=out)
         for mail in quarantined:
             print(
-                f"  uid {mail.uid} (uidvalidity {mail.uidvalidity}) {_when(mail.processed_at)}"
-                f" {mail.detail}  {mail.raw_path}",
+                f"  mail {mail.id}: uid {mail.uid} (uidvalidity {mail.uidvalidity})"
+                f" {_when(mail.processed_at)} {mail.detail}",
                 file=out,
             )
+        print("  (python main.py tickets mail N --out N.eml writes one to a file)", file=out)
     failing = await store.inbound.failing_addresses(limit=LIST_LIMIT)
     if failing:
         print("\nAddresses our mail bounced from:", file=out)
@@ -113,6 +117,21 @@ async def _list(store: Store, *, open_only: bool, out: TextIO) -> None:
                 f"  {failure.message_id}",
                 file=out,
             )
+
+
+async def _write_mail(store: Store, mail_id: int, target: Path, out: TextIO) -> int:
+    """Write a received mail's bytes as kept since migration 0006 (older ones: raw_path)."""
+    raw = await store.inbound.raw(mail_id)
+    if raw is None:
+        print(f"no kept bytes for mail {mail_id}", file=sys.stderr)
+        return 1
+    try:
+        target.write_bytes(raw)
+    except OSError as exc:
+        print(f"cannot write {target}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"mail {mail_id}: {len(raw)} bytes written to {target}", file=out)
+    return 0
 
 
 async def _show(store: Store, ticket: Ticket, out: TextIO) -> None:

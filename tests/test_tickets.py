@@ -185,7 +185,8 @@ async def test_list_show_close(
 async def test_list_reports_quarantined_mail_and_failing_addresses(
     settings: Settings, store: Store, clock: ManualClock, imap_account: ImapAccount
 ) -> None:
-    imap_account.append(mail("explode"))
+    raw = mail("explode")
+    imap_account.append(raw)
     worker = make_worker(settings, store, clock)
     try:
         await worker.process_once()
@@ -195,6 +196,14 @@ async def test_list_reports_quarantined_mail_and_failing_addresses(
     _, listing = await staff(settings, "list")
     assert "Quarantined mails" in listing and "RuntimeError" in listing
     assert "old@example.it" in listing and "5.1.1" in listing
+
+    [quarantined] = await store.inbound.recent("quarantined")
+    assert f"mail {quarantined.id}:" in listing
+    target = settings.db_path.parent / "quarantined.eml"
+    status, said = await staff(settings, "mail", str(quarantined.id), "--out", str(target))
+    assert status == 0 and str(target) in said
+    assert target.read_bytes().replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
+    assert (await staff(settings, "mail", "9999", "--out", str(target)))[0] == 1
 
 
 @pytest.mark.parametrize(
