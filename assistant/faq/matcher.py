@@ -25,27 +25,10 @@ from assistant.faq import lexicon
 from assistant.faq.analysis import LANGUAGES, Analysis, Analyzer, raw_words
 from assistant.faq.bm25 import Bm25Index
 from assistant.faq.encoder import SentenceEncoder, shared_encoder
+from assistant.faq.examples import FAQ_IDS, OUT_OF_SCOPE, Example, read_examples
 
 logger = logging.getLogger(__name__)
 
-# The guide's 13 questions, in the guide's order.
-FAQ_IDS: tuple[str, ...] = (
-    "contenuti-area-clienti",
-    "fatture-visualizzabili",
-    "disponibilita-fatture",
-    "fattura-cartacea",
-    "validita-fiscale",
-    "contratti-visualizzati",
-    "dati-registrazione",
-    "modifica-email",
-    "password-non-ricevuta",
-    "credenziali-smarrite",
-    "assistenza-tecnica",
-    "informazioni-contenuti",
-    "guida-operativa",
-)
-OUT_OF_SCOPE = "out-of-scope"
-EXAMPLES_FILE = Path(__file__).with_name("examples.txt")
 
 # Blending and decision thresholds, chosen on bench/data/faq_tune.tsv and on cross-validation
 # over the examples only (never on the held-aside part).
@@ -78,35 +61,6 @@ class FaqMatch:
     score: float  # the best FAQ id's score, 0..1 (1.0 for greetings and thanks)
     suggestions: tuple[str, ...]  # up to 3 ids: the choices for "clarify", hints otherwise
     language: str  # "it" | "en": the language the question was written in
-
-
-@dataclass(frozen=True)
-class Example:
-    """One example question of the matcher's knowledge."""
-
-    label: str  # a FAQ id or OUT_OF_SCOPE
-    language: str
-    text: str
-
-
-def read_examples(path: Path = EXAMPLES_FILE) -> list[Example]:
-    """Parse the examples file ("## label" sections of "it: ..." / "en: ..." lines)."""
-    examples: list[Example] = []
-    label: str | None = None
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("# "):
-            continue
-        if line.startswith("## "):
-            label = line[3:].strip()
-            if label not in FAQ_IDS and label != OUT_OF_SCOPE:
-                raise ValueError(f"{path}:{number}: unknown label {label!r}")
-            continue
-        lang, sep, text = line.partition(":")
-        if label is None or not sep or lang not in LANGUAGES:
-            raise ValueError(f"{path}:{number}: expected 'it: ...' or 'en: ...' under a label")
-        examples.append(Example(label, lang, text.strip()))
-    return examples
 
 
 @dataclass(frozen=True)
