@@ -55,6 +55,15 @@ def settings(tmp_path: Path, imap_account: ImapAccount) -> Settings:
     return mailbox_settings(tmp_path, imap_account)
 
 
+async def assert_handled_once_in(settings: Settings, account: ImapAccount, count: int) -> None:
+    """``assert_each_mail_handled_once`` on the database the crashed processes left."""
+    store = await Store.open(settings.db_path)
+    try:
+        await assert_each_mail_handled_once(store, account, count)
+    finally:
+        await store.close()
+
+
 async def crash_in_turn(
     settings: Settings,
     clock: ManualClock,
@@ -94,11 +103,7 @@ async def test_a_crash_at_every_step_in_turn_loses_nothing_and_repeats_nothing(
     steps: list[tuple[str, int] | None] = [("saved", 1), ("transaction", 1), ("committed", 1)]
     plan = [*(steps * (count - 1)), ("saved", 1), ("transaction", 1), ("archiving", 1), None]
     await crash_in_turn(settings, clock, plan, batch_size=1)
-    store = await Store.open(settings.db_path)
-    try:
-        await assert_each_mail_handled_once(store, imap_account, count)
-    finally:
-        await store.close()
+    await assert_handled_once_in(settings, imap_account, count)
 
 
 async def test_a_crash_inside_a_batch_undoes_the_whole_batch_and_nothing_repeats(
@@ -110,11 +115,7 @@ async def test_a_crash_inside_a_batch_undoes_the_whole_batch_and_nothing_repeats
     # mail of the second batch, after the second batch's commit, before the third one's move.
     plan = [("transaction", 3), ("transaction", 6), ("committed", 1), ("archiving", 1), None]
     await crash_in_turn(settings, clock, plan, batch_size=4)
-    store = await Store.open(settings.db_path)
-    try:
-        await assert_each_mail_handled_once(store, imap_account, count)
-    finally:
-        await store.close()
+    await assert_handled_once_in(settings, imap_account, count)
 
 
 async def test_cancelling_the_worker_mid_pass_loses_nothing(
