@@ -149,3 +149,12 @@ def run_child() -> None:
             await store.close()
 
     asyncio.run(main())
+
+
+def process_alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting to be reaped (Linux /proc)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

@@ -17,6 +17,7 @@ import pytest_asyncio
 from assistant.faq import FaqMatch, FaqMatcher
 from assistant.faq.matcher import read_examples
 from mailbox.faq_process import FaqProcess, FaqUnavailable
+from tests.mailbox_support import process_alive
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -248,20 +249,11 @@ async def test_the_child_ends_when_its_parent_is_killed(cache_dir: Path, tmp_pat
     )  # fmt: skip
     assert parent.stdout is not None
     child = int((await asyncio.wait_for(parent.stdout.readline(), 60)).decode())
-    assert is_alive(child)
+    assert process_alive(child)
     parent.kill()  # kill -9: the parent gets no chance to stop its child
     await parent.wait()
     for _ in range(100):  # no orphan holding the encoder's memory
-        if not is_alive(child):
+        if not process_alive(child):
             break
         await asyncio.sleep(0.1)
-    assert not is_alive(child)
-
-
-def is_alive(pid: int) -> bool:
-    """Running, not merely a zombie waiting to be reaped."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
+    assert not process_alive(child)

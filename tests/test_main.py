@@ -12,6 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+from tests.fixtures.dovecot import ImapAccount
+from tests.mailbox_support import mail, process_alive
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -83,3 +86,51 @@ def test_run_with_demo_starts_on_an_empty_machine_and_stops_cleanly_on_sigterm(
     assert "Identities to try" in output
     assert "Traceback" not in output
     assert (tmp_path / "var" / "areaclienti.db").exists()
+
+
+def test_run_with_imap_answers_a_mail_from_the_faq_child_and_leaves_no_process_behind(
+    tmp_path: Path, imap_account: ImapAccount
+) -> None:
+    imap_account.append(mail("Buongiorno, ho perso la password: come faccio a recuperarla?"))
+    env = {**_env(tmp_path), **imap_account.env, "IMAP_POLL_SECONDS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "run", "--console"],
+        env=env, cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    outbox = tmp_path / "var" / "outbox"
+    try:
+        deadline = time.monotonic() + 120
+        while not list(outbox.glob("*.eml")) and time.monotonic() < deadline:
+            assert process.poll() is None
+            time.sleep(0.2)
+        children = _children(process.pid)
+        assert children, "the FAQ matcher runs in a child process"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+    [eml] = list(outbox.glob("*.eml"))
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert message["Auto-Submitted"] == "auto-replied" and "[AC-" in str(message["Subject"])
+    body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "/recupero" in body  # the FAQ's own answer, not an acknowledgement
+    assert imap_account.uids("INBOX") == [] and len(imap_account.uids("Processed")) == 1
+    for _ in range(50):  # the FAQ child ends with the service
+        if not any(process_alive(pid) for pid in children):
+            break
+        time.sleep(0.1)
+    assert not any(process_alive(pid) for pid in children)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
