@@ -230,6 +230,9 @@ class MailboxWorker:
         finally:
             for task in inflight:
                 task.cancel()
+            for task in inflight:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     async def _prepare(self, batch: list[FetchedMail]) -> list[PreparedMail]:
         """One batch; without a working FAQ matcher its questions become tickets."""
@@ -262,10 +265,11 @@ class MailboxWorker:
             if moving is not None:
                 await moving
         finally:
-            if moving is not None and not moving.done():
-                moving.cancel()  # a recorded mail not moved yet is moved by the next pass
+            if moving is not None:
+                if not moving.done():
+                    moving.cancel()  # a recorded mail not moved yet is moved by the next pass
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await moving
+                    await moving  # (and its failure, if any, is not left unretrieved)
         return handled
 
     async def _archive(self, recorded: list[Recorded]) -> None:
