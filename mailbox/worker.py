@@ -1,15 +1,17 @@
 """The support mailbox worker: read, decide, record, answer, archive; nothing lost, nothing twice.
 
-The messages of IMAP_FOLDER go through a two-stage pipeline, batch by batch (up to 100 mails):
-    1. RFC822.SIZE first: over MAIL_MAX_BYTES only the header is downloaded; the batch is
-       fetched with one UID FETCH, parsed, and its questions matched by the FAQ matcher
-       (``MailFaq``: in a child process in the service, so it runs beside stage 2);
-    2. ONE transaction records every mail of the batch: its identity (folder, UIDVALIDITY, UID,
-       Message-ID), its raw bytes, and the tickets, ticket messages, outbox answers and audit
-       events it causes (``MailLedger``, one hop to the database thread); then the batch is
-       marked seen and moved to IMAP_PROCESSED_FOLDER (quarantine folder for a mail that could
-       not be processed).
-While stage 2 records batch k, stage 1 already fetches and matches batch k+1.
+The messages of IMAP_FOLDER go through a pipeline, batch by batch (up to 100 mails):
+    1. fetch: RFC822.SIZE first (over MAIL_MAX_BYTES only the header is downloaded), then one
+       UID FETCH per batch;
+    2. prepare: the batch is parsed and its questions judged by the FAQ matcher
+       (``MailPreparer``: ``FaqProcess`` in the service, a child process on another core; two
+       batches are queued there so it never waits);
+    3. record: ONE transaction records every mail of the batch: its identity (folder,
+       UIDVALIDITY, UID, Message-ID), its raw bytes, and the tickets, ticket messages, outbox
+       answers and audit events it causes (``MailLedger``, one hop to the database thread);
+       then the batch is marked seen and moved to IMAP_PROCESSED_FOLDER (the quarantine folder
+       for a mail that could not be processed) while the next batch is recorded.
+The stages run side by side: batch k is recorded while k+1 is prepared and k+2 fetched.
 A crash before the commit leaves nothing of the batch recorded: it is processed again from
 scratch. A crash after it finds the identities recorded, so only the move is repeated. A message
 seen again under a new UID (same Message-ID, or same bytes without one) is recorded as a
