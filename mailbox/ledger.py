@@ -134,7 +134,7 @@ class MailLedger:
         )  # fmt: skip
         if not self._apply(conn, identity, mail, decision, facts, customer_id, now):
             return RECORDED_ELSEWHERE
-        logger.info("mail uid %d: %s (%s)", fetched.uid, decision.outcome, decision.reason)
+        logger.debug("mail uid %d: %s (%s)", fetched.uid, decision.outcome, decision.reason)
         return decision.outcome
 
     def _facts(
@@ -197,7 +197,7 @@ class MailLedger:
             if opened is None:
                 return False
             inbound_id, ticket = opened
-            logger.info("ticket %s opened (email)", ticket.reference)
+            logger.debug("ticket %s opened (email)", ticket.reference)
             self._after_ticket(conn, ticket, mail, decision, inbound_id, now, opened_now=True)
             return True
         recorded = insert_inbound(conn, identity, decision.outcome, decision.reason, now)

@@ -291,6 +291,9 @@ class MailboxWorker:
             recorded: list[Recorded] = await self.store.db.run(
                 self.ledger.record, uidvalidity, prepared, now
             )
+        outcomes = collections.Counter(r.outcome for r in recorded)
+        summary = ", ".join(f"{outcome} {count}" for outcome, count in sorted(outcomes.items()))
+        logger.info("mail batch of %d recorded: %s", len(recorded), summary)
         return recorded
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -283,6 +284,29 @@ async def test_too_large_mail_gets_a_polite_reply_without_being_downloaded(
     assert kept is not None and b"Subject:" in kept
     assert b"xxxx" not in kept  # only the header was fetched
     assert imap_account.uids("INBOX") == []
+
+
+async def test_the_log_says_one_line_a_batch_and_no_address(
+    settings: Settings, store: Store, imap_account: ImapAccount, clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    caplog.set_level(logging.INFO)
+    imap_account.append_many(
+        [mail(f"domanda {n}", sender=f"cliente{n}@example.it") for n in range(5)]
+        + [mail("la password non arriva", sender="p@example.it"), fixture_bytes("out_of_office")]
+    )
+    worker = make_worker(settings, store, clock, batch_size=4)
+    try:
+        assert await worker.process_once() == 7
+    finally:
+        await worker.aclose()
+
+    batches = [r.getMessage() for r in caplog.records if "mail batch" in r.getMessage()]
+    assert batches == [
+        "mail batch of 4 recorded: ticket 4",
+        "mail batch of 3 recorded: automatic 1, faq 1, ticket 1",
+    ]
+    assert "@example.it" not in caplog.text
 
 
 class DeadFaqProcess:
