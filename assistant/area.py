@@ -127,6 +127,16 @@ async def owned_document(
 ) -> tuple[Document, Contract] | None:
     """The published document and its contract when they are the customer's, else None."""
     document = await ctx.store.documents.get(document_id) if document_id is not None else None
+    owned = await with_owned_contract(ctx, document)
+    if owned is None:
+        await refuse(ctx, what, document_id)
+    return owned
+
+
+async def with_owned_contract(
+    ctx: Context, document: Document | None
+) -> tuple[Document, Contract] | None:
+    """The document and its contract when it is published and the customer's, else None."""
     contract = await ctx.store.contracts.get(document.contract_id) if document else None
     if (
         document is None
@@ -134,6 +144,5 @@ async def owned_document(
         or contract.customer_id != customer_id(ctx)
         or document.published_at is None
     ):
-        await refuse(ctx, what, document_id)
         return None
     return document, contract

@@ -59,7 +59,9 @@ class MailReply:
     automatic: bool  # Auto-Submitted: auto-replied, and counted by the loop guard
 
 
-def answer_of(ticket: Ticket, reply: MailReply, recorded_body: str | None = None) -> TicketAnswer:
+def answer_of(
+    ticket: Ticket, reply: MailReply, now: datetime, recorded_body: str | None = None
+) -> TicketAnswer:
     """How an e-mail answer is kept in its ticket (the loop guard counts automatic ones)."""
     return TicketAnswer(
         ticket_id=ticket.id,
@@ -67,6 +69,7 @@ def answer_of(ticket: Ticket, reply: MailReply, recorded_body: str | None = None
         kind=reply.kind,
         body=reply.body if recorded_body is None else recorded_body,
         auto_reply_to=reply.recipient if reply.automatic else None,
+        touches_ticket=ticket.updated_at != now,  # a ticket opened this moment is up to date
     )
 
 
@@ -192,7 +195,7 @@ class TicketService:
         mail = self.reply_mail(ticket, reply, dedup_key=dedup_key)
         async with self.store.db.transaction():
             queued = await self.store.db.run(
-                queue_answer, mail, answer_of(ticket, reply, recorded_body), now
+                queue_answer, mail, answer_of(ticket, reply, now, recorded_body), now
             )
         return mail.message_id if queued else None
 

@@ -14,7 +14,6 @@ hop per batch instead of several per mail.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -198,7 +197,7 @@ class MailLedger:
                 return False
             inbound_id, ticket = opened
             logger.debug("ticket %s opened (email)", ticket.reference)
-            self._after_ticket(conn, ticket, mail, decision, inbound_id, now, opened_now=True)
+            self._after_ticket(conn, ticket, mail, decision, inbound_id, now)
             return True
         recorded = insert_inbound(conn, identity, decision.outcome, decision.reason, now)
         if recorded is None:
@@ -223,15 +222,13 @@ class MailLedger:
         decision: Decision,
         inbound_id: int,
         now: datetime,
-        *,
-        opened_now: bool = False,
     ) -> None:
         """The loop guard's audit event, then the automatic answer if one is due."""
         if decision.loop_guarded:
             insert_audit(conn, "mail_loop_guard", now, channel="email", detail=ticket.reference)
             logger.warning("loop guard: no automatic answer on %s", ticket.reference)
         if decision.reply:
-            self._answer(conn, ticket, mail, decision, inbound_id, now, opened_now)
+            self._answer(conn, ticket, mail, decision, inbound_id, now)
 
     def _answer(
         self,
@@ -241,7 +238,6 @@ class MailLedger:
         decision: Decision,
         inbound_id: int,
         now: datetime,
-        opened_now: bool,
     ) -> None:
         """Queue the automatic answer on the mail's thread, in the ticket's language."""
         tickets = self.tickets
@@ -267,8 +263,7 @@ class MailLedger:
             automatic=True,
         )
         queued = tickets.reply_mail(ticket, reply, dedup_key=f"inbound:{inbound_id}")
-        kept = dataclasses.replace(answer_of(ticket, reply), touches_ticket=not opened_now)
-        queue_answer(conn, queued, kept, now)
+        queue_answer(conn, queued, answer_of(ticket, reply, now), now)
 
     def _body(self, ticket: Ticket, kind: str, **context: str | int | bool) -> str:
         """An answer's text: each (language, template, context) is rendered once with a mark
@@ -328,7 +323,7 @@ class MailLedger:
         detail = type(exc).__name__
         identity = MailIdentity(
             folder=self.settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
-            message_id=None, sha256=ready.digest or hashlib.sha256(fetched.raw).hexdigest(),
+            message_id=None, sha256=ready.digest,
             size=fetched.size, raw=fetched.raw,
         )  # fmt: skip
         if insert_inbound(conn, identity, QUARANTINED, detail, now) is None:

@@ -98,7 +98,7 @@ def plausible_address(address: str) -> bool:
     )
 
 
-def body_text(msg: Message, decoded: dict[int, str] | None = None) -> str:
+def body_text(msg: Message) -> str:
     """The readable text: the first text/plain part that is not an attachment, else HTML."""
     plain = html = None
     for part in walk(msg):
@@ -106,25 +106,16 @@ def body_text(msg: Message, decoded: dict[int, str] | None = None) -> str:
             continue
         kind = safe(part.get_content_type, "text/plain")
         if kind == "text/plain" and plain is None:
-            plain = part_text(part, decoded)
+            plain = part_text(part)
         elif kind == "text/html" and html is None:
-            html = html_to_text(part_text(part, decoded))
+            html = html_to_text(part_text(part))
         if plain:
             break
     return clean_text(plain or html or "")[:MAX_TEXT_CHARS].strip()
 
 
-def part_text(part: Message, decoded: dict[int, str] | None = None) -> str:
-    """A part's text (kept in ``decoded`` for the next reader of the same part)."""
-    if decoded is None:
-        return _decode_part(part)
-    text = decoded.get(id(part))
-    if text is None:
-        text = decoded[id(part)] = _decode_part(part)
-    return text
-
-
-def _decode_part(part: Message) -> str:
+def part_text(part: Message) -> str:
+    """A part's text, decoded with its charset (or a good guess)."""
     payload = safe(lambda: part.get_payload(decode=True), None)
     if isinstance(payload, bytes):
         return decode_bytes(payload[: MAX_TEXT_CHARS * 4], safe(part.get_content_charset, None))

@@ -111,12 +111,11 @@ def _parse(raw: bytes, *, size: int, header_only: bool) -> ParsedMail:
 
     name, sender = first_address(fields.get("from", []))
     _, reply_to = first_address(fields.get("reply-to", []))
-    decoded: dict[int, str] = {}  # each part's text, decoded once (body and bounce read it)
-    text = "" if header_only else body_text(msg, decoded)
+    text = "" if header_only else body_text(msg)
     headers = {h: header_text(first(h))[:200].lower() for h in AUTOMATION_HEADERS if h in fields}
     content_type = safe(msg.get_content_type, "text/plain")
     bounce = (
-        bounce_details(msg, decoded)
+        bounce_details(msg)
         if not header_only and may_report_delivery(content_type, sender, headers, msg)
         else Bounce()
     )

@@ -50,7 +50,7 @@ def may_report_delivery(
     )
 
 
-def bounce_details(msg: Message, decoded: dict[int, str] | None = None) -> Bounce:
+def bounce_details(msg: Message) -> Bounce:
     """Message-IDs and recipients a delivery report (or a plain bounce) names."""
     ids: list[str] = []
     recipients: list[str] = []
@@ -64,7 +64,7 @@ def bounce_details(msg: Message, decoded: dict[int, str] | None = None) -> Bounc
                 if isinstance(inner, Message) and inner["Message-ID"]:
                     ids.extend(message_ids(inner["Message-ID"]))
         elif kind in ("text/rfc822-headers", "text/plain", "message/rfc822-headers"):
-            text = part_text(part, decoded)
+            text = part_text(part)
             if kind == "text/plain":  # a bounce without a report quotes the original
                 ids.extend(MSGID.findall(text[:200_000]))
             else:

@@ -218,7 +218,7 @@ class TicketAnswer:
     kind: str
     body: str
     auto_reply_to: str | None  # an automatic answer's address, counted by the loop guard
-    touches_ticket: bool = True  # False when the ticket was opened at the same moment
+    touches_ticket: bool = True  # False when the ticket's updated_at is already this moment
 
 
 def insert_answer(

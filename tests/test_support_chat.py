@@ -14,20 +14,8 @@ from assistant.tickets import TicketService
 from assistant.tickets_cli import run_tickets
 from store.store import Store
 from store.tickets import Ticket
-from tests.fixtures.dialogs import Chat, button, labels, text
+from tests.fixtures.dialogs import Chat, RecordingNotifier, button, labels, text
 from tests.fixtures.telegram import TelegramHarness
-
-
-class RecordingNotifier:
-    """A chat notifier that keeps what it was asked to send."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Reply]] = []
-
-    async def send(self, chat_id: str, reply: Reply) -> int | None:
-        """Record one message."""
-        self.sent.append((chat_id, reply))
-        return None
 
 
 async def open_ticket(chat: Chat, store: Store, request: str) -> Ticket:

@@ -9,28 +9,16 @@ import pytest
 
 from assistant.clock import ManualClock, SystemClock
 from assistant.errors import NotAllowed
-from assistant.messages import Reply
 from assistant.settings import Settings
 from assistant.texts import Texts
 from assistant.tickets import TicketService, reply_subject
 from assistant.tickets_cli import run_tickets
 from mailbox.outgoing import OutboxSender
 from store.store import Store
+from tests.fixtures.dialogs import RecordingNotifier
 from tests.fixtures.dovecot import ImapAccount
 from tests.fixtures.smtp import SmtpServer
 from tests.mailbox_support import mail, mailbox_settings, make_worker
-
-
-class RecordingNotifier:
-    """A chat notifier that keeps what it was asked to send."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Reply]] = []
-
-    async def send(self, chat_id: str, reply: Reply) -> int | None:
-        """Record one message."""
-        self.sent.append((chat_id, reply))
-        return None
 
 
 @pytest.fixture

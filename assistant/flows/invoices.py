@@ -30,6 +30,7 @@ from assistant.area import (
     owned_contract,
     owned_document,
     refuse,
+    with_owned_contract,
 )
 from assistant.conversation import (
     Attachment,
@@ -249,18 +250,13 @@ async def send_document(ctx: Context, document: Document, contract: Contract) ->
 async def send_by_number(ctx: Context, number: str) -> None:
     """Send the document with this number when it is the customer's; else say not found."""
     document = await ctx.store.documents.by_number(number.strip())
-    contract = await ctx.store.contracts.get(document.contract_id) if document else None
-    if (
-        document is None
-        or contract is None
-        or contract.customer_id != customer_id(ctx)
-        or document.published_at is None
-    ):
+    owned = await with_owned_contract(ctx, document)
+    if owned is None:
         ctx.say("invoices/not_found", number=number[:40])  # the same whether it exists or not
         if document is not None:
             await ctx.audit("forged_button", detail=f"typed document {document.id}")
         return
-    await send_document(ctx, document, contract)
+    await send_document(ctx, *owned)
 
 
 @text_route(lambda text: typed_document_number(text) is not None, login_required=True)
