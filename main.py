@@ -67,19 +67,19 @@ async def serve(
 ) -> int:
     """Build every component over one store and run them together until cancelled."""
     from assistant.clock import SystemClock
-    from assistant.core import Assistant
-    from assistant.demo import make_demo
+    from assistant.dialogs.core import Assistant
+    from assistant.dialogs.registry import REGISTRY
     from assistant.faq import FaqMatcher
     from assistant.flows.invoices import file_id_keeper
     from assistant.flows.menu import guide_file_id_keeper
     from assistant.notices import NoticeFanout
-    from assistant.registry import REGISTRY
     from assistant.texts import Texts
     from assistant.tickets import TicketService
+    from bankfiles.demo import make_demo
     from bot.console import ConsoleFrontEnd
     from bot.telegram_app import TelegramFrontEnd
-    from mailbox.outgoing import OutboxSender
-    from mailbox.worker import MailboxWorker
+    from mailbox.inbound.worker import MailboxWorker
+    from mailbox.outbound.sender import OutboxSender
     from store.store import Store
 
     clock = SystemClock()
@@ -111,7 +111,7 @@ async def serve(
     }
     if mailbox and settings.imap_host:
         from assistant.faq import faq_answer
-        from mailbox.faq_process import FaqProcess
+        from mailbox.inbound.faq_process import FaqProcess
 
         workers["support mailbox"] = MailboxWorker(
             settings,
@@ -151,21 +151,21 @@ async def serve(
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     """Create the demo dataset."""
-    from assistant.demo import make_demo
+    from bankfiles.demo import make_demo
 
     return await make_demo(settings, customers=args.customers, seed=args.seed)
 
 
 async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     """Import the bank's customers or contracts file."""
-    from assistant.importer import run_import
+    from bankfiles.importer import run_import
 
     return await run_import(settings, args.what, Path(args.file), skip_invalid=args.skip_invalid)
 
 
 async def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
     """Publish the invoices and credit notes of a manifest."""
-    from assistant.importer import run_publish
+    from bankfiles.importer import run_publish
 
     return await run_publish(settings, Path(args.manifest), skip_invalid=args.skip_invalid)
 
@@ -181,21 +181,21 @@ async def cmd_announce(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_faq(settings: Settings, args: argparse.Namespace) -> int:
     """Answer questions from the FAQ (arguments, or one per line on standard input)."""
-    from assistant.faq.cli import run_faq
+    from staff.faq import run_faq
 
     return run_faq(settings, questions=args.question, lang=args.lang, as_json=args.json)
 
 
 async def cmd_tickets(settings: Settings, args: argparse.Namespace) -> int:
     """Staff commands on support tickets."""
-    from assistant.tickets_cli import run_tickets
+    from staff.tickets import run_tickets
 
     return await run_tickets(settings, args)
 
 
 async def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
     """List the outgoing e-mails (staff view of failures), or queue failed ones again."""
-    from mailbox.outgoing import run_outbox_listing, run_outbox_retry
+    from mailbox.outbound.sender import run_outbox_listing, run_outbox_retry
 
     if args.retry:
         return await run_outbox_retry(settings, args.retry)

@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from assistant.context import Context
-from assistant.messages import Button
+from assistant.dialogs.context import Context
+from assistant.dialogs.messages import Button
 from store.records import Contract, Document
 
 logger = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ from datetime import timedelta
 from typing import Protocol
 
 from assistant.clock import Clock
+from assistant.dialogs.messages import Button, Reply
 from assistant.errors import PermanentDeliveryError
-from assistant.messages import Button, Reply
 from assistant.wakeup import backoff, raise_if_cancelled, wait_or_timeout
 from store.notices import TelegramNotice
 from store.store import Store

@@ -4,7 +4,8 @@
                               outbox rows (one e-mail per customer and batch, dedup_key)
                               telegram_notices rows (one per linked chat, dedup_key)
                               notices.processed_at set
-    OutboxSender (mailbox.outgoing) sends the e-mails; TelegramNoticeSender the chat messages.
+    OutboxSender (mailbox.outbound.sender) sends the e-mails; TelegramNoticeSender the chat
+    messages.
 
 Rules (issue 5, and the guide: documents are available when the bank sends the e-mail notice):
 - only customers with an *active* account hear from us; others' notices are settled silently

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from assistant.dialogs.messages import Button, Reply
 from assistant.errors import DeliveryError, NotAllowed, NotFound
-from assistant.messages import Button, Reply
 from assistant.settings import Settings
 from assistant.texts import Texts
 from store.inbound_rows import TicketAnswer, queue_answer

@@ -43,7 +43,7 @@ from imap_tools import MailBoxUnencrypted  # noqa: E402
 from assistant.clock import SystemClock  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.texts import Texts  # noqa: E402
-from mailbox.worker import MailboxWorker  # noqa: E402
+from mailbox.inbound.worker import MailboxWorker  # noqa: E402
 from store.store import Store  # noqa: E402
 from tests.fixtures.dovecot import HOST, DovecotServer, dovecot_binary  # noqa: E402
 

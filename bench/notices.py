@@ -6,7 +6,7 @@ Builds the data through the product's own code (bank-file import, ``publish_file
 PDF copies, accounts through the account repository), then runs what ``main.py run`` runs:
 ``NoticeFanout`` (fan-out + Telegram sender, the real python-telegram-bot ``Bot`` of
 ``bot.telegram_app.build_application`` against the fake Bot API of ``tests/fakes``) and
-``mailbox.outgoing.OutboxSender`` delivering to an aiosmtpd server in a child process on
+``mailbox.outbound.sender.OutboxSender`` delivering to an aiosmtpd server in a child process on
 127.0.0.1. ``--chats`` customers also have a linked Telegram chat and get a communication, so
 their chats receive two messages each (the per-chat limit is exercised).
 
@@ -125,8 +125,8 @@ class SmtpCounter:
 
 async def build_data(store: Any, folder: Path, args: argparse.Namespace, now: datetime) -> None:
     """Customers, contracts and accounts, then the documents published at once."""
-    from assistant import demodata
-    from assistant.importer import import_file
+    from bankfiles import demodata
+    from bankfiles.importer import import_file
     from store.chats import ChatState
     from tests.fixtures.area_data import pdf_bytes
 
@@ -179,7 +179,7 @@ async def build_data(store: Any, folder: Path, args: argparse.Namespace, now: da
 
 async def publish(store: Any, folder: Path, data_dir: Path, now: datetime) -> float:
     """``python main.py publish``: every document at once; seconds it took."""
-    from assistant.importer import publish_file
+    from bankfiles.importer import publish_file
 
     started = time.perf_counter()
     report = await publish_file(store, folder / "manifest.csv", data_dir, now=now)
@@ -232,8 +232,8 @@ async def main(args: argparse.Namespace) -> int:
     from assistant.texts import Texts
     from bot.telegram_app import build_application
     from bot.telegram_render import TelegramNotifier
-    from mailbox.compose import envelope_recipients, message_bytes
-    from mailbox.outgoing import OutboxSender
+    from mailbox.outbound.compose import envelope_recipients, message_bytes
+    from mailbox.outbound.sender import OutboxSender
     from store.store import Store
     from tests.fakes.bot_api import FakeBotApi
     from tests.fixtures.smtp import free_port

@@ -8,7 +8,7 @@
 targets are for the default scale.
 
 Generates the three bank files (customers, contracts, documents metadata, no PDFs) in a
-temporary folder, imports them through ``assistant.importer.import_file``, then times 10,000
+temporary folder, imports them through ``bankfiles.importer.import_file``, then times 10,000
 random listings through the repositories (one customer's contracts; one contract's documents
 of one year). Finally it inserts the same rows with a bare ``sqlite3`` ``executemany`` into a
 fresh database with the same schema and connection settings, and prints the ratio.
@@ -30,10 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant import demodata
 from assistant.clock import iso
-from assistant.importer import import_file
-from assistant.rowstream import BATCH_ROWS
+from bankfiles import demodata
+from bankfiles.importer import import_file
+from bankfiles.rowstream import BATCH_ROWS
 from store import bulk
 from store.db import Database
 from store.store import Store

@@ -17,8 +17,8 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
-from assistant.core import Assistant
-from assistant.messages import Button, Incoming, Outcome
+from assistant.dialogs.core import Assistant
+from assistant.dialogs.messages import Button, Incoming, Outcome
 
 logger = logging.getLogger(__name__)
 

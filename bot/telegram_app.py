@@ -27,8 +27,8 @@ from telegram.ext import (
     filters,
 )
 
-from assistant.core import Assistant
-from assistant.messages import Incoming, Outcome, Reply
+from assistant.dialogs.core import Assistant
+from assistant.dialogs.messages import Incoming, Outcome, Reply
 from assistant.settings import Settings
 from bot.telegram_render import (
     TelegramNotifier,

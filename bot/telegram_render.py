@@ -9,8 +9,8 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from assistant.dialogs.messages import Attachment, Reply
 from assistant.errors import DeliveryError, PermanentDeliveryError
-from assistant.messages import Attachment, Reply
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import logging
 import sqlite3
 from datetime import date
 
-from assistant.bankfiles import normalise_key
+from bankfiles.rows import normalise_key
 from store.db import Database
 from store.records import Contract
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from assistant.bankfiles import compact_fiscal_code, normalise_key
+from bankfiles.rows import compact_fiscal_code, normalise_key
 from store.contracts import contract_from_row
 from store.db import Database
 from store.records import Contract, Customer

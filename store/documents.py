@@ -7,8 +7,8 @@ import logging
 import sqlite3
 from datetime import date
 
-from assistant.bankfiles import normalise_key
 from assistant.clock import parse_iso
+from bankfiles.rows import normalise_key
 from store.db import Database
 from store.records import Document
 

@@ -12,8 +12,8 @@ from typing import Any
 from assistant.clock import Clock
 from assistant.settings import Settings
 from assistant.texts import Texts
-from mailbox.connection import FETCH_BATCH_COUNT
-from mailbox.worker import FaultHook, MailboxWorker
+from mailbox.inbound.connection import FETCH_BATCH_COUNT
+from mailbox.inbound.worker import FaultHook, MailboxWorker
 from store.store import Store
 from tests.fixtures.dovecot import ImapAccount
 

@@ -6,9 +6,9 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from assistant import bankfiles
-from assistant.bankfast import DocumentChunks
-from assistant.rowstream import Batch, RowStream
+from bankfiles import rows as bankfiles
+from bankfiles.fast import DocumentChunks
+from bankfiles.rowstream import Batch, RowStream
 from store.store import Store
 
 HEADER = ",".join(bankfiles.MANIFEST_COLUMNS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.area import TELEGRAM_TEXT_LIMIT, telegram_length
 from assistant.clock import ManualClock
-from assistant.core import Assistant
+from assistant.dialogs.core import Assistant
 from store.store import Store
 from tests.fixtures.area_data import AreaData
 from tests.fixtures.dialogs import button, labels, text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 
-from assistant.core import Assistant
+from assistant.dialogs.core import Assistant
 from bot.console import ConsoleFrontEnd
 from tests.fixtures.customers import KnownCustomers
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from assistant.area import TELEGRAM_TEXT_LIMIT, telegram_length
 from assistant.clock import ManualClock
-from assistant.core import Assistant
+from assistant.dialogs.core import Assistant
 from store.store import Store
 from tests.fixtures.area_data import AreaData
 from tests.fixtures.dialogs import Chat, button, labels, text

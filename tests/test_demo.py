@@ -10,9 +10,9 @@ import pytest
 from pypdf import PdfReader
 from stdnum.it import codicefiscale, iva
 
-from assistant.demo import make_demo
-from assistant.demodata import FLEET_CONTRACTS, make_customer
 from assistant.settings import Settings
+from bankfiles.demo import make_demo
+from bankfiles.demodata import FLEET_CONTRACTS, make_customer
 from store.store import Store
 
 CUSTOMERS = 4

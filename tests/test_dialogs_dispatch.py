@@ -6,10 +6,10 @@ import asyncio
 import re
 
 from assistant.clock import ManualClock
-from assistant.context import Context
-from assistant.core import Assistant
-from assistant.messages import Incoming
-from assistant.registry import Registry, load_flows
+from assistant.dialogs.context import Context
+from assistant.dialogs.core import Assistant
+from assistant.dialogs.messages import Incoming
+from assistant.dialogs.registry import Registry, load_flows
 from assistant.settings import Settings
 from assistant.texts import Texts
 from store.store import Store

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from assistant.clock import ManualClock
-from assistant.core import Assistant
+from assistant.dialogs.core import Assistant
 from store.store import Store
 from tests.fixtures.customers import KnownCustomers
 from tests.fixtures.dialogs import (

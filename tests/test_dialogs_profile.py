@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from assistant.clock import ManualClock
-from assistant.core import Assistant
+from assistant.dialogs.core import Assistant
 from store.store import Store
 from tests.fixtures.customers import KnownCustomer, KnownCustomers
 from tests.fixtures.dialogs import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.clock import ManualClock
-from assistant.core import Assistant
+from assistant.dialogs.core import Assistant
 from assistant.settings import Settings
 from assistant.texts import Texts
 from store.store import Store

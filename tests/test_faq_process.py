@@ -16,7 +16,7 @@ import pytest_asyncio
 
 from assistant.faq import FaqMatch, FaqMatcher
 from assistant.faq.matcher import read_examples
-from mailbox.faq_process import FaqProcess, FaqUnavailable
+from mailbox.inbound.faq_process import FaqProcess, FaqUnavailable
 from tests.mailbox_support import process_alive
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -152,7 +152,7 @@ async def test_a_killed_child_is_replaced_and_the_call_still_answered(
 ) -> None:
     pid = faq.pid
     assert pid is not None
-    caplog.set_level(logging.INFO, logger="mailbox.faq_process")
+    caplog.set_level(logging.INFO, logger="mailbox.inbound.faq_process")
     os.kill(pid, signal.SIGKILL)  # what the OOM killer does
     matches = await faq.match_many(QUESTIONS)
     assert verdicts(matches) == verdicts(in_process(local, QUESTIONS))
@@ -226,7 +226,7 @@ async def test_a_child_too_slow_to_start_is_stopped_and_reported(cache_dir: Path
 PARENT_SCRIPT = """
 import asyncio, sys
 from pathlib import Path
-from mailbox.faq_process import FaqProcess
+from mailbox.inbound.faq_process import FaqProcess
 
 async def main() -> None:
     faq = FaqProcess(Path(sys.argv[1]))

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from assistant.clock import ManualClock
-from assistant.importer import (
+from assistant.settings import Settings
+from bankfiles.importer import (
     EXIT_BAD_ROWS,
     EXIT_OK,
     EXIT_SKIPPED,
@@ -18,7 +19,6 @@ from assistant.importer import (
     import_file,
     run_import,
 )
-from assistant.settings import Settings
 from store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

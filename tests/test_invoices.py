@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from assistant.core import Assistant
+from assistant.dialogs.core import Assistant
 from assistant.flows.invoices import pdf_filename, typed_document_number
 from store.store import Store
 from tests.fixtures.area_data import AreaData

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
+from assistant.dialogs.registry import REGISTRY
 from assistant.flows.invoices import file_id_keeper
-from assistant.registry import REGISTRY
 from assistant.settings import Settings
 from store.store import Store
 from tests.fixtures.area_data import AreaData

@@ -10,9 +10,9 @@ from assistant.clock import ManualClock
 from assistant.settings import Settings
 from assistant.texts import Texts
 from assistant.tickets import TicketService
-from mailbox.batch import PreparedMail, prepare
-from mailbox.imap import FetchedMail
-from mailbox.ledger import MailLedger, Recorded
+from mailbox.inbound.batch import PreparedMail, prepare
+from mailbox.inbound.imap import FetchedMail
+from mailbox.inbound.ledger import MailLedger, Recorded
 from store.store import Store
 from tests.mailbox_support import keyword_answer, mail
 

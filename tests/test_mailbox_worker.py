@@ -12,7 +12,7 @@ import pytest
 from assistant.clock import ManualClock
 from assistant.errors import FaqUnavailable
 from assistant.settings import Settings
-from mailbox.worker import MailboxWorker
+from mailbox.inbound.worker import MailboxWorker
 from store.store import Store
 from tests.fixtures.area_data import AreaData
 from tests.fixtures.dovecot import ImapAccount

@@ -8,12 +8,12 @@ import contextlib
 from datetime import date
 
 from assistant.clock import ManualClock
-from assistant.messages import Reply
+from assistant.dialogs.messages import Reply
 from assistant.notice_delivery import Notifier, TelegramNoticeSender
 from assistant.notices import NoticeFanout
 from assistant.settings import Settings
 from assistant.texts import Texts
-from mailbox.outgoing import OutboxSender
+from mailbox.outbound.sender import OutboxSender
 from store.store import Store
 from tests.fixtures.area_data import AreaData
 from tests.fixtures.smtp import SmtpServer

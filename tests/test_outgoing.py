@@ -16,7 +16,7 @@ import pytest
 
 from assistant.clock import ManualClock, iso
 from assistant.settings import Settings
-from mailbox.outgoing import MAX_RETRY, OutboxSender, run_outbox_listing, run_outbox_retry
+from mailbox.outbound.sender import MAX_RETRY, OutboxSender, run_outbox_listing, run_outbox_retry
 from store.store import Store
 from tests.fixtures.smtp import SmtpServer
 

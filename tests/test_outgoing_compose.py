@@ -13,7 +13,7 @@ from typing import cast
 import pytest
 
 from assistant.settings import Settings
-from mailbox.compose import build_message, message_bytes
+from mailbox.outbound.compose import build_message, message_bytes
 from store.records import OutboxMail
 
 LONG_SUBJECT = (

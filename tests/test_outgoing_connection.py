@@ -11,8 +11,8 @@ import pytest
 
 from assistant.clock import ManualClock
 from assistant.settings import Settings
-from mailbox import outgoing
-from mailbox.outgoing import OutboxSender
+from mailbox.outbound import sender as outgoing
+from mailbox.outbound.sender import OutboxSender
 from store.store import Store
 from tests.fixtures.smtp import SmtpServer
 from tests.test_outgoing import enqueue

@@ -14,8 +14,8 @@ import pytest
 
 from assistant.clock import ManualClock
 from assistant.settings import Settings
-from mailbox.compose import build_message
-from mailbox.outgoing import OutboxSender, run_outbox_listing
+from mailbox.outbound.compose import build_message
+from mailbox.outbound.sender import OutboxSender, run_outbox_listing
 from store.records import OutboxMail
 from store.store import Store
 from tests.test_outgoing import BODY, CUSTOMER, SUBJECT, enqueue

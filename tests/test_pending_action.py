@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from assistant import credentials
 from assistant.clock import ManualClock
-from assistant.core import Assistant
-from assistant.messages import Outcome
+from assistant.dialogs.core import Assistant
+from assistant.dialogs.messages import Outcome
 from store.store import Store
 from tests.fixtures.area_data import AreaData
 from tests.fixtures.dialogs import Chat, text

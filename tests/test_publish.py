@@ -9,8 +9,8 @@ import pytest
 from fpdf import FPDF
 
 from assistant.clock import ManualClock
-from assistant.importer import EXIT_BAD_ROWS, EXIT_OK, import_file, publish_file, run_publish
 from assistant.settings import Settings
+from bankfiles.importer import EXIT_BAD_ROWS, EXIT_OK, import_file, publish_file, run_publish
 from store.store import Store
 
 MANIFEST_HEADER = "document_number,contract_number,document_type,issue_date,amount,file"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.clock import ManualClock, iso
-from assistant.importer import import_file
+from bankfiles.importer import import_file
 from store.store import Store
 
 COMPANY_CONTRACTS = 23

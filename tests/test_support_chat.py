@@ -6,12 +6,12 @@ import io
 import re
 
 from assistant.clock import ManualClock
-from assistant.core import Assistant
-from assistant.messages import Outcome, Reply
+from assistant.dialogs.core import Assistant
+from assistant.dialogs.messages import Outcome, Reply
 from assistant.settings import Settings
 from assistant.texts import Texts
 from assistant.tickets import TicketService
-from assistant.tickets_cli import run_tickets
+from staff.tickets import run_tickets
 from store.store import Store
 from store.tickets import Ticket
 from tests.fixtures.dialogs import Chat, RecordingNotifier, button, labels, text

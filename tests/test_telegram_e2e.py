@@ -10,12 +10,12 @@ import pytest
 
 from assistant.clock import ManualClock
 from assistant.credentials import hash_password
+from assistant.dialogs.registry import REGISTRY
 from assistant.flows.menu import guide_file_id_keeper, guide_key
 from assistant.guide import guide_pdf_path
-from assistant.registry import REGISTRY
 from assistant.settings import Settings
 from assistant.texts import Texts
-from mailbox.outgoing import OutboxSender
+from mailbox.outbound.sender import OutboxSender
 from store.store import Store
 from tests.fakes.bot_api import FakeBotApi
 from tests.fixtures.area_data import AreaData

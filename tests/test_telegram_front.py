@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from assistant.clock import ManualClock
-from assistant.core import Assistant
+from assistant.dialogs.core import Assistant
+from assistant.dialogs.messages import Attachment, Button, Reply
+from assistant.dialogs.registry import REGISTRY
 from assistant.errors import DeliveryError, PermanentDeliveryError
-from assistant.messages import Attachment, Button, Reply
-from assistant.registry import REGISTRY
 from assistant.settings import Settings
 from assistant.texts import Texts
 from bot.telegram_app import TelegramFrontEnd

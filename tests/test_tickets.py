@@ -12,8 +12,8 @@ from assistant.errors import NotAllowed
 from assistant.settings import Settings
 from assistant.texts import Texts
 from assistant.tickets import TicketService, reply_subject
-from assistant.tickets_cli import run_tickets
-from mailbox.outgoing import OutboxSender
+from mailbox.outbound.sender import OutboxSender
+from staff.tickets import run_tickets
 from store.store import Store
 from tests.fixtures.dialogs import RecordingNotifier
 from tests.fixtures.dovecot import ImapAccount

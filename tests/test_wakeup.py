@@ -10,7 +10,7 @@ import pytest
 from assistant.clock import ManualClock
 from assistant.settings import Settings
 from assistant.wakeup import raise_if_cancelled
-from mailbox.outgoing import OutboxSender
+from mailbox.outbound.sender import OutboxSender
 from store.store import Store
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from assistant.area import customer_id, fit_page, int_parts, nav_row, refuse, split_text
-from assistant.conversation import Button, Context, Reply, button, command
+from assistant.dialogs.conversation import Button, Context, Reply, button, command
 
 logger = logging.getLogger(__name__)
 

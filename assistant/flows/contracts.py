@@ -19,7 +19,7 @@ from assistant.area import (
     owned_contract,
     refuse,
 )
-from assistant.conversation import Button, Context, Reply, button, command
+from assistant.dialogs.conversation import Button, Context, Reply, button, command
 
 logger = logging.getLogger(__name__)
 

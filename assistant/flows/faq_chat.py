@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from assistant.conversation import Button, Context, Reply, button, text_handler
+from assistant.dialogs.conversation import Button, Context, Reply, button, text_handler
 from assistant.errors import NotFound
 from assistant.texts import LANGUAGES
 

@@ -32,7 +32,7 @@ from assistant.area import (
     refuse,
     with_owned_contract,
 )
-from assistant.conversation import (
+from assistant.dialogs.conversation import (
     Attachment,
     Button,
     Context,
@@ -41,7 +41,7 @@ from assistant.conversation import (
     command,
     text_route,
 )
-from assistant.registry import DocumentSentHook
+from assistant.dialogs.registry import DocumentSentHook
 from store.records import Contract, Document
 
 logger = logging.getLogger(__name__)

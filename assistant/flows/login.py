@@ -13,7 +13,7 @@ from typing import Any
 
 from assistant import credentials
 from assistant.clock import iso, parse_iso
-from assistant.conversation import Context, Flow, command, flow
+from assistant.dialogs.conversation import Context, Flow, command, flow
 from assistant.flows.menu import main_menu
 
 logger = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from assistant.conversation import Attachment, Button, Context, button, command
-from assistant.registry import DocumentSentHook
+from assistant.dialogs.conversation import Attachment, Button, Context, button, command
+from assistant.dialogs.registry import DocumentSentHook
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from assistant import credentials, identifiers
 from assistant.account_mail import queue_mail
-from assistant.conversation import Button, Context, Flow, button, command, flow
+from assistant.dialogs.conversation import Button, Context, Flow, button, command, flow
 from assistant.errors import ValidationError
 from assistant.texts import LANGUAGES
 

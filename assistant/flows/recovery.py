@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from assistant import credentials, identifiers
 from assistant.account_mail import queue_mail
-from assistant.conversation import Context, Flow, command, flow
+from assistant.dialogs.conversation import Context, Flow, command, flow
 from assistant.errors import ValidationError
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import Any
 
 from assistant import credentials, identifiers
 from assistant.account_mail import local_time, queue_mail
-from assistant.conversation import Context, Flow, command, flow
+from assistant.dialogs.conversation import Context, Flow, command, flow
 from assistant.errors import ValidationError
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import enum
 import logging
 
 from assistant.area import int_parts
-from assistant.conversation import Button, Context, Flow, button, command, flow
+from assistant.dialogs.conversation import Button, Context, Flow, button, command, flow
 from assistant.tickets import REPLY_BUTTON, TicketService
 
 logger = logging.getLogger(__name__)

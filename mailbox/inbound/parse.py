@@ -1,7 +1,7 @@
 """Untrusting parsing of raw mail: any charset, broken MIME, missing headers never raise.
 
-The text of headers and parts is read by ``mailbox.mime``; delivery reports by
-``mailbox.reports``.
+The text of headers and parts is read by ``mailbox.inbound.mime``; delivery reports by
+``mailbox.inbound.reports``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from email import message_from_bytes
 from email.policy import compat32
 from email.utils import parsedate_to_datetime
 
-from mailbox.mime import (
+from mailbox.inbound.mime import (
     MAX_TEXT_CHARS,
     body_text,
     clean_text,
@@ -25,7 +25,7 @@ from mailbox.mime import (
     strip_quoted,
     walk,
 )
-from mailbox.reports import SYSTEM_SENDERS, Bounce, bounce_details, may_report_delivery
+from mailbox.inbound.reports import SYSTEM_SENDERS, Bounce, bounce_details, may_report_delivery
 
 logger = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from assistant.bankfast import FastParse
-from assistant.bankfiles import BadRow
+from bankfiles.fast import FastParse
+from bankfiles.rows import BadRow
 from store import bulk
 from store.db import Database
 

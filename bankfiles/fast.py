@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from operator import add
 from typing import Any
 
-from assistant.bankfiles import BadRow, parse_date
+from bankfiles.rows import BadRow, parse_date
 
 logger = logging.getLogger(__name__)
 

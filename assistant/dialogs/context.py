@@ -8,13 +8,13 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from assistant.messages import Attachment, Button, Incoming, Reply
+from assistant.dialogs.messages import Attachment, Button, Incoming, Reply
 from store.accounts import Account
 from store.chats import ChatState
 
 if TYPE_CHECKING:
-    from assistant.core import Assistant
-    from assistant.registry import Flow
+    from assistant.dialogs.core import Assistant
+    from assistant.dialogs.registry import Flow
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mailbox.decide import FaqMatchLike, automatic_reason, question_text
-from mailbox.imap import FetchedMail
-from mailbox.parse import ParsedMail, parse_mail
+from mailbox.inbound.decide import FaqMatchLike, automatic_reason, question_text
+from mailbox.inbound.imap import FetchedMail
+from mailbox.inbound.parse import ParsedMail, parse_mail
 
 logger = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from assistant.tickets import (
     answer_of,
     ticket_reference,
 )
-from mailbox.batch import PreparedMail
-from mailbox.decide import Action, Decision, MailFacts, automatic_reason, decide
-from mailbox.parse import ParsedMail
+from mailbox.inbound.batch import PreparedMail
+from mailbox.inbound.decide import Action, Decision, MailFacts, automatic_reason, decide
+from mailbox.inbound.parse import ParsedMail
 from store.accounts import mark_email_failing_rows
 from store.audit import insert_audit
 from store.inbound_rows import (

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from assistant.bankfiles import BadRow
+from bankfiles.rows import BadRow
 
 logger = logging.getLogger(__name__)
 

@@ -36,11 +36,11 @@ from assistant.settings import Settings
 from assistant.texts import Texts
 from assistant.tickets import TicketService
 from assistant.wakeup import raise_if_cancelled
-from mailbox.batch import InlinePreparer, MailPreparer, PreparedMail, as_preparer
-from mailbox.connection import FETCH_BATCH_COUNT, MailboxConnection, fetch_plan
-from mailbox.decide import Decision
-from mailbox.imap import FetchedMail, ImapMailbox, ImapUnavailable
-from mailbox.ledger import QUARANTINED, FaqAnswer, FaultHook, MailLedger, Recorded
+from mailbox.inbound.batch import InlinePreparer, MailPreparer, PreparedMail, as_preparer
+from mailbox.inbound.connection import FETCH_BATCH_COUNT, MailboxConnection, fetch_plan
+from mailbox.inbound.decide import Decision
+from mailbox.inbound.imap import FetchedMail, ImapMailbox, ImapUnavailable
+from mailbox.inbound.ledger import QUARANTINED, FaqAnswer, FaultHook, MailLedger, Recorded
 from store.store import Store
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class MailboxWorker:
         """The worker as the service runs it: the FAQ matcher in its own process (started on
         first use), answers from templates."""
         from assistant.faq import faq_answer
-        from mailbox.faq_process import FaqProcess
+        from mailbox.inbound.faq_process import FaqProcess
 
         return cls(
             settings,

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from assistant import pdfs
 from assistant.clock import SystemClock
-from assistant.demodata import (
+from assistant.settings import Settings
+from bankfiles import pdfs
+from bankfiles.demodata import (
     CREDIT_NOTE_RATE,
     FLEET_CONTRACTS,
     DemoContract,
@@ -30,8 +31,7 @@ from assistant.demodata import (
     add_months,
     make_customer,
 )
-from assistant.importer import import_file, print_report, publish_file
-from assistant.settings import Settings
+from bankfiles.importer import import_file, print_report, publish_file
 from store.store import Store
 
 logger = logging.getLogger(__name__)

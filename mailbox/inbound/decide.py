@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from mailbox.parse import ParsedMail
-from mailbox.reports import SYSTEM_SENDERS
+from mailbox.inbound.parse import ParsedMail
+from mailbox.inbound.reports import SYSTEM_SENDERS
 from store.tickets import Ticket
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from assistant.settings import Settings
-from mailbox.imap import FetchedMail, ImapMailbox
+from mailbox.inbound.imap import FetchedMail, ImapMailbox
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
 
-from assistant.bankfiles import BadRow
-from assistant.rowstream import Batch, RowStream
+from bankfiles.rows import BadRow
+from bankfiles.rowstream import Batch, RowStream
 from store import bulk
 
 logger = logging.getLogger(__name__)

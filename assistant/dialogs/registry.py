@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from assistant.context import Context
-    from assistant.messages import Attachment
+    from assistant.dialogs.context import Context
+    from assistant.dialogs.messages import Attachment
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,16 @@ from datetime import timedelta
 from typing import Any
 
 from assistant.clock import Clock
-from assistant.context import Context
-from assistant.messages import COMMANDS, Attachment, Incoming, Outcome, Reply, canonical_command
-from assistant.registry import Registry, Route, load_flows
+from assistant.dialogs.context import Context
+from assistant.dialogs.messages import (
+    COMMANDS,
+    Attachment,
+    Incoming,
+    Outcome,
+    Reply,
+    canonical_command,
+)
+from assistant.dialogs.registry import Registry, Route, load_flows
 from assistant.settings import Settings
 from assistant.texts import LANGUAGES, Texts
 from store.chats import ChatState

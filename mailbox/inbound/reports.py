@@ -8,7 +8,7 @@ from email import message_from_bytes
 from email.message import Message
 from email.utils import getaddresses
 
-from mailbox.mime import (
+from mailbox.inbound.mime import (
     MAX_IDS,
     MSGID,
     header_text,

@@ -38,8 +38,8 @@ from typing import Any, TypeVar
 
 from assistant.errors import FaqUnavailable
 from assistant.faq.matcher import FaqMatch, FaqMatcher
-from mailbox.batch import PreparedMail, batch_match, prepare_and_match
-from mailbox.imap import FetchedMail
+from mailbox.inbound.batch import PreparedMail, batch_match, prepare_and_match
+from mailbox.inbound.imap import FetchedMail
 
 logger = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from assistant.errors import DeliveryError, PermanentDeliveryError
 from assistant.redact import redact
 from assistant.settings import Settings
 from assistant.wakeup import backoff, raise_if_cancelled, wait_or_timeout
-from mailbox.compose import (
+from mailbox.outbound.compose import (
     LISTING_LIMIT,
     build_message,
     envelope_recipients,
@@ -49,7 +49,7 @@ from mailbox.compose import (
     message_bytes,
     remove_stale_temp_files,
 )
-from mailbox.transport import ConnectionLost, Transport, transport_for
+from mailbox.outbound.transport import ConnectionLost, Transport, transport_for
 from store.records import OutboxMail
 from store.store import Store
 

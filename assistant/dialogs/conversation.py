@@ -28,7 +28,7 @@ A single-step command or button
 -------------------------------
 Put a module in ``assistant/flows/`` (every module there is imported at start-up)::
 
-    from assistant.conversation import Context, button, command
+    from assistant.dialogs.conversation import Context, button, command
 
     @command("contratti", login_required=True)
     async def show_contracts(ctx: Context) -> None:
@@ -112,9 +112,9 @@ own template and build ``Button(text, data)`` directly).
 
 from __future__ import annotations
 
-from assistant.context import Context
-from assistant.core import Assistant
-from assistant.messages import (
+from assistant.dialogs.context import Context
+from assistant.dialogs.core import Assistant
+from assistant.dialogs.messages import (
     ALIASES,
     COMMANDS,
     Attachment,
@@ -124,7 +124,7 @@ from assistant.messages import (
     Reply,
     canonical_command,
 )
-from assistant.registry import (
+from assistant.dialogs.registry import (
     REGISTRY,
     Flow,
     Registry,

@@ -20,13 +20,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from assistant import bankfiles
-from assistant.bankfast import DocumentChunks
 from assistant.clock import SystemClock, iso
-from assistant.publishing import PdfShelf, pdf_relpath, read_pdf
-from assistant.references import References
-from assistant.rowstream import Batch, ImportReport, RowStream
 from assistant.settings import Settings
+from bankfiles import rows as bankfiles
+from bankfiles.fast import DocumentChunks
+from bankfiles.publishing import PdfShelf, pdf_relpath, read_pdf
+from bankfiles.references import References
+from bankfiles.rowstream import Batch, ImportReport, RowStream
 from store import bulk
 from store.bulk import Upsert
 from store.store import Store

@@ -18,7 +18,7 @@ import aiosmtplib
 
 from assistant.errors import DeliveryError, PermanentDeliveryError
 from assistant.settings import Settings
-from mailbox.compose import eml_filename, mask_addresses, write_eml
+from mailbox.outbound.compose import eml_filename, mask_addresses, write_eml
 from store.records import OutboxMail
 
 logger = logging.getLogger(__name__)
