@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean system-packages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python main.py run --demo
 
-test: $(STAMP)
+system-packages:
+	@bash .ci/system-packages
+
+test: system-packages $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

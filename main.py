@@ -23,17 +23,23 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant import redact
 from assistant.errors import SettingsError
 from assistant.settings import Settings
+from staff.terminal import safe_output
+
+if TYPE_CHECKING:
+    from assistant.clock import Clock
+    from store.store import Store
 
 logger = logging.getLogger("areaclienti")
 
 Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+SERVICES = {"run", "chat"}  # stopped by a signal as their normal end; the rest are staff commands
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -67,8 +73,18 @@ async def serve(
 ) -> int:
     """Build every component over one store and run them together until cancelled."""
     from assistant.clock import SystemClock
+
+    clock = SystemClock()
+    async with opened_store(settings) as store:
+        return await _serve(settings, store, clock, console=console, mailbox=mailbox, demo=demo)
+
+
+async def _serve(
+    settings: Settings, store: Store, clock: Clock, *, console: bool, mailbox: bool, demo: bool
+) -> int:
+    """``serve`` over the open store."""
     from assistant.dialogs.core import Assistant
-    from assistant.dialogs.registry import REGISTRY
+    from assistant.dialogs.registry import load_flows
     from assistant.faq import FaqMatcher
     from assistant.flows.invoices import file_id_keeper
     from assistant.flows.menu import guide_file_id_keeper
@@ -77,34 +93,44 @@ async def serve(
     from assistant.tickets import TicketService
     from bankfiles.demo import make_demo
     from bot.console import ConsoleFrontEnd
-    from bot.telegram_app import TelegramFrontEnd
+    from bot.telegram_app import TelegramFrontEnd, build_application
+    from bot.telegram_render import TelegramNotifier
+    from bot.telegram_text import TelegramMessageLimit
     from mailbox.inbound.worker import MailboxWorker
     from mailbox.outbound.sender import OutboxSender
-    from store.store import Store
 
-    clock = SystemClock()
-    store = await Store.open(settings.db_path, message_id_domain=settings.mail_domain)
     if demo and await store.customers.count() == 0:
         print(f"First start: creating the demo data in {settings.db_path} ...")
-        await make_demo(settings, customers=20, seed=2008)
+        await make_demo(store, settings.data_dir, customers=20, seed=2008, clock=clock)
     texts = Texts(settings.templates_dir)
     faq = await asyncio.to_thread(FaqMatcher.load, settings.data_dir / "cache")
     sender = OutboxSender(store, settings, clock)
+    registry = load_flows(  # PDFs and the guide are re-sent by Telegram's file_id
+        document_sent=[file_id_keeper(store), guide_file_id_keeper(store)]
+    )
+    application = None if console else build_application(settings)
+    notifier = (
+        None if application is None
+        else TelegramNotifier(application.bot, registry.document_delivered)
+    )  # fmt: skip
+    tickets = TicketService(store, texts, settings, notifier=notifier)
     assistant = Assistant(
-        store=store, texts=texts, settings=settings, clock=clock, faq=faq, mail_queued=sender.wake
+        store=store,
+        texts=texts,
+        settings=settings,
+        clock=clock,
+        tickets=tickets,
+        message_limit=TelegramMessageLimit(),  # the console shows the same pages
+        faq=faq,
+        registry=registry,
+        mail_queued=sender.wake,
     )
-    REGISTRY.document_sent(file_id_keeper(store))  # re-send PDFs by Telegram's file_id
-    REGISTRY.document_sent(guide_file_id_keeper(store))  # ... and the guide too
-    front: ConsoleFrontEnd | TelegramFrontEnd
-    if console:
-        front = ConsoleFrontEnd(assistant)
-    else:
-        front = TelegramFrontEnd(assistant, settings)
-        assistant.notifier = front.notifier()
-    tickets = TicketService(store, texts, settings, notifier=assistant.notifier)
-    notices = NoticeFanout(
-        store, texts, settings, clock, assistant.notifier, on_mail_queued=sender.wake
+    front: ConsoleFrontEnd | TelegramFrontEnd = (
+        ConsoleFrontEnd(assistant)
+        if application is None
+        else TelegramFrontEnd(assistant, settings, application=application)
     )
+    notices = NoticeFanout(store, texts, settings, clock, notifier, on_mail_queued=sender.wake)
     workers: dict[str, Coroutine[Any, Any, None]] = {
         "outgoing mail": sender.run(),
         "notices": notices.run(),
@@ -146,37 +172,59 @@ async def serve(
         await asyncio.gather(front_task, *tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(sender.send_due(), timeout=10)  # what the last step queued
-        await store.close()
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     """Create the demo dataset."""
+    from assistant.clock import SystemClock
     from bankfiles.demo import make_demo
 
-    return await make_demo(settings, customers=args.customers, seed=args.seed)
+    async with opened_store(settings) as store:
+        return await make_demo(
+            store, settings.data_dir, customers=args.customers, seed=args.seed, clock=SystemClock()
+        )
 
 
 async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     """Import the bank's customers or contracts file."""
-    from bankfiles.importer import run_import
+    from assistant.clock import SystemClock
+    from staff.imports import run_import
 
-    return await run_import(settings, args.what, Path(args.file), skip_invalid=args.skip_invalid)
+    async with opened_store(settings) as store:
+        return await run_import(
+            store, args.what, Path(args.file), skip_invalid=args.skip_invalid, clock=SystemClock()
+        )
 
 
 async def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
     """Publish the invoices and credit notes of a manifest."""
-    from bankfiles.importer import run_publish
+    from assistant.clock import SystemClock
+    from staff.imports import run_publish
 
-    return await run_publish(settings, Path(args.manifest), skip_invalid=args.skip_invalid)
+    async with opened_store(settings) as store:
+        return await run_publish(
+            store,
+            Path(args.manifest),
+            settings.data_dir,
+            skip_invalid=args.skip_invalid,
+            max_bytes=settings.document_max_bytes,
+            clock=SystemClock(),
+        )
 
 
 async def cmd_announce(settings: Settings, args: argparse.Namespace) -> int:
     """Create a communication for all registered customers or one, and notify them."""
-    from assistant.communications import run_announce
+    from assistant.clock import SystemClock
+    from staff.announce import run_announce
 
-    return await run_announce(
-        settings, to=args.to, subject=args.subject, body_file=Path(args.body_file)
-    )
+    async with opened_store(settings) as store:
+        return await run_announce(
+            store,
+            to=args.to,
+            subject=args.subject,
+            body_file=Path(args.body_file),
+            clock=SystemClock(),
+        )
 
 
 async def cmd_faq(settings: Settings, args: argparse.Namespace) -> int:
@@ -187,19 +235,39 @@ async def cmd_faq(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_tickets(settings: Settings, args: argparse.Namespace) -> int:
-    """Staff commands on support tickets."""
+    """Staff commands on support tickets; a reply to a Telegram ticket goes out by the Bot API."""
+    from assistant.clock import SystemClock
+    from assistant.texts import Texts
+    from assistant.tickets import TicketService
+    from bot.notifier import standalone_notifier
     from staff.tickets import run_tickets
 
-    return await run_tickets(settings, args)
+    async with opened_store(settings) as store, standalone_notifier(settings) as notifier:
+        service = TicketService(store, Texts(settings.templates_dir), settings, notifier=notifier)
+        return await run_tickets(service, store, args, clock=SystemClock())
 
 
 async def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
     """List the outgoing e-mails (staff view of failures), or queue failed ones again."""
-    from mailbox.outbound.sender import run_outbox_listing, run_outbox_retry
+    from assistant.clock import SystemClock
+    from staff.outbox import run_outbox_listing, run_outbox_retry
 
-    if args.retry:
-        return await run_outbox_retry(settings, args.retry)
-    return await run_outbox_listing(settings, failed_only=args.failed)
+    async with opened_store(settings) as store:
+        if args.retry:
+            return await run_outbox_retry(store, args.retry, clock=SystemClock())
+        return await run_outbox_listing(store, failed_only=args.failed)
+
+
+@contextlib.asynccontextmanager
+async def opened_store(settings: Settings) -> AsyncIterator[Store]:
+    """The store of ``settings``, open while the block runs: the one place that opens it."""
+    from store.store import Store
+
+    store = await Store.open(settings.db_path, message_id_domain=settings.mail_domain)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 # --- parser ---------------------------------------------------------------------------------
@@ -282,10 +350,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse, configure, run one command; return the exit status."""
     args = build_parser().parse_args(argv)
+    service = args.command in SERVICES
+    with contextlib.nullcontext() if service else safe_output():
+        return _configured_run(args, service=service)
+
+
+def _configured_run(args: argparse.Namespace, *, service: bool) -> int:
     level = logging.DEBUG if args.verbose else logging.INFO
     redact.install(level)
     try:
         settings = load_settings()
+        settings.check_paths()
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
@@ -297,23 +372,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         redact.install(level, logfile)
     command: Command = args.func
     try:
-        return asyncio.run(_with_signals(command(settings, args)))
+        return asyncio.run(_with_signals(command(settings, args), service=service))
     except KeyboardInterrupt:
-        return 130
+        return 128 + signal.SIGINT
 
 
-async def _with_signals(coro: Awaitable[int]) -> int:
-    """Run the command; SIGTERM cancels it like Ctrl-C does."""
+async def _with_signals(coro: Awaitable[int], *, service: bool) -> int:
+    """Run the command; SIGTERM cancels it like Ctrl-C does.
+
+    A service stopped so has done its job (0); a one-shot command did not finish, whatever it
+    undid: 128 + the signal's number, as a shell reports it.
+    """
     task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+    received: list[signal.Signals] = []
+
+    def stop(sig: signal.Signals) -> None:
+        received.append(sig)
+        task.cancel()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, task.cancel)
+            loop.add_signal_handler(sig, stop, sig)
     try:
         return int(await task)
     except asyncio.CancelledError:
         logger.info("stopped")
-        return 0
+        if service:
+            return 0
+        sig = received[0] if received else signal.SIGINT
+        print(f"interrupted by {sig.name}: the command did not finish", file=sys.stderr)
+        return 128 + int(sig)
 
 
 if __name__ == "__main__":

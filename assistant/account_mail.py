@@ -9,18 +9,25 @@ Each is queued in the outbox inside the caller's transaction; the bodies come fr
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from assistant.texts import Texts
+from store.store import Store
 
 logger = logging.getLogger(__name__)
 
-try:
-    LOCAL_ZONE: Any = ZoneInfo("Europe/Rome")
-except ZoneInfoNotFoundError:  # pragma: no cover - a machine without tzdata
-    from datetime import UTC as LOCAL_ZONE
+
+def _local_zone() -> tzinfo:
+    """Italian time; UTC on a machine without tzdata."""
+    try:
+        return ZoneInfo("Europe/Rome")
+    except ZoneInfoNotFoundError:  # pragma: no cover - a machine without tzdata
+        return UTC
+
+
+LOCAL_ZONE = _local_zone()
 
 
 def local_time(moment: datetime) -> datetime:
@@ -29,7 +36,7 @@ def local_time(moment: datetime) -> datetime:
 
 
 async def queue_mail(
-    store: Any,
+    store: Store,
     texts: Texts,
     *,
     kind: str,

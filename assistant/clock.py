@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from store.values import iso, parse_iso  # the store's text form of a moment, re-exported
 
 
 class Clock(Protocol):
@@ -38,13 +39,4 @@ class ManualClock:
         self._now += timedelta(**delta)
 
 
-@functools.lru_cache(maxsize=64)  # a batch of writes shares one moment: convert it once
-def iso(moment: datetime) -> str:
-    """The store's text form of a moment: ISO 8601 in UTC."""
-    return moment.astimezone(UTC).isoformat()
-
-
-def parse_iso(text: str) -> datetime:
-    """The inverse of ``iso``."""
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+__all__ = ["Clock", "ManualClock", "SystemClock", "iso", "parse_iso"]

@@ -1,15 +1,17 @@
 """Checks of what a customer types to identify themselves: contract, module, codice fiscale,
-e-mail, and the PEC rule for companies. Each raises ``ValidationError(reason)``; the reason
-names the template ``validation/<reason>`` that explains it to the customer."""
+e-mail (the PEC rule itself is ``policy.pec_missing``). Each raises ``ValidationError(reason)``;
+the reason names the template ``validation/<reason>`` that explains it to the customer.
+``fiscal_code_problem`` is also the bank files' check of a fiscal code."""
 
 from __future__ import annotations
 
 import re
 
 from stdnum import exceptions as stdnum_errors
-from stdnum.it import codicefiscale
+from stdnum.it import codicefiscale, iva
 
 from assistant.errors import ValidationError
+from assistant.policy import pec_missing
 
 _CONTRACT = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,19}$")
 _MODULE = re.compile(r"^[A-Z0-9]{1,10}$")
@@ -45,17 +47,49 @@ def contract_and_module(text: str) -> tuple[str, str | None]:
     return contract_number(contract), None
 
 
+FISCAL_CODE_LENGTHS = (11, 16)  # a company's partita IVA; a codice fiscale
+_STDNUM_REASONS: dict[type[stdnum_errors.ValidationError], str] = {
+    stdnum_errors.InvalidLength: "wrong_length",
+    stdnum_errors.InvalidFormat: "format",
+    stdnum_errors.InvalidChecksum: "checksum",
+    stdnum_errors.InvalidComponent: "component",
+}
+
+
+def fiscal_code_problem(code: str, *, person: bool = False) -> str | None:
+    """Why a compact codice fiscale or partita IVA is not valid, or None when it is.
+
+    The one check of a fiscal code, for what a customer types and for the bank's files (with
+    python-stdnum): 16 characters (omocodia included) are a codice fiscale, 11 digits a
+    partita IVA or a company's numeric codice fiscale; a person (``person=True``) needs the 16.
+    Reasons: ``person_length``, ``length`` (neither 11 nor 16), ``format``, ``checksum``,
+    ``component`` (an impossible birth date or office code), ``wrong_length``, ``invalid``.
+    """
+    if person and len(code) != 16:
+        return "person_length"
+    if len(code) not in FISCAL_CODE_LENGTHS:
+        return "length"
+    try:
+        if len(code) == 11:
+            iva.validate(code)
+        else:
+            codicefiscale.validate(code)
+    except stdnum_errors.ValidationError as exc:
+        return _STDNUM_REASONS.get(type(exc), "invalid")
+    return None
+
+
 def fiscal_code(text: str) -> str:
     """A codice fiscale (16 characters, omocodia included) or a company's 11 digits."""
     value = _compact(text).replace("-", "")
-    if len(value) not in (11, 16):
+    problem = fiscal_code_problem(value)
+    if problem == "length":
         raise ValidationError("fiscal_code_length")
-    try:
-        return str(codicefiscale.validate(value))
-    except stdnum_errors.InvalidChecksum:
-        raise ValidationError("fiscal_code_checksum") from None
-    except stdnum_errors.ValidationError:
-        raise ValidationError("fiscal_code_format") from None
+    if problem == "checksum":
+        raise ValidationError("fiscal_code_checksum")
+    if problem is not None:
+        raise ValidationError("fiscal_code_format")
+    return value
 
 
 def email_address(text: str) -> str:
@@ -77,19 +111,10 @@ def email_address(text: str) -> str:
     return f"{local}@{domain}"
 
 
-def is_pec(address: str, pec_domains: tuple[str, ...]) -> bool:
-    """A PEC address: its domain is (a sub-domain of) a configured PEC provider's domain, or
-    its first label is ``pec`` (``pec.company.it``, the usual own-domain PEC)."""
-    domain = address.rpartition("@")[2].lower()
-    if domain.split(".")[0] == "pec" and domain.count(".") >= 2:
-        return True
-    return any(domain == d or domain.endswith(f".{d}") for d in pec_domains)
-
-
-def email_for(kind: str, text: str, pec_domains: tuple[str, ...]) -> str:
-    """The address a customer of ``kind`` may register: companies need a PEC."""
+def email_for(text: str, *, company: bool, pec_domains: tuple[str, ...]) -> str:
+    """The address a customer may register: a company needs a PEC (``policy.pec_missing``)."""
     address = email_address(text)
-    if kind == "company" and not is_pec(address, pec_domains):
+    if pec_missing(address, company=company, pec_domains=pec_domains):
         raise ValidationError("email_not_pec")
     return address
 

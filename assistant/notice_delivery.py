@@ -1,4 +1,4 @@
-"""Sending the queued Telegram notices within Telegram's limits, resumably.
+"""Sending the queued Telegram notices at the pace the channel allows, resumably.
 
 Rows of ``telegram_notices`` are written by the fan-out (``assistant.notices``). This sender
 takes the due ones, oldest first, and hands each to a ``Notifier`` (the Telegram front-end):
@@ -10,11 +10,12 @@ takes the due ones, oldest first, and hands each to a ``Notifier`` (the Telegram
     any other error            -> retried later (30 s, doubling, at most 30 min apart),
                                   dropped after MAX_ATTEMPTS
 
-Limits: at most ``per_second`` messages per second overall, evenly spaced (default 25, so the
-bot's own answers keep some of Telegram's ~30/s), and at most one message per ``chat_interval``
-seconds to one chat, one at a time. A kill between Telegram's acceptance and
-the status update resends that one message on restart (at-least-once; the window is one
-round trip). A cancelled sender lets the messages already on the wire settle first.
+Pacing: the notifier declares the ``Pacing`` its channel needs (Telegram's numbers live in
+``bot/telegram_render.py``): at most ``per_second`` messages per second overall, evenly spaced,
+and at most one message per ``chat_interval_seconds`` to one chat, one at a time. A kill
+between the channel's acceptance and the status update resends that one message on restart
+(at-least-once; the window is one round trip). A cancelled sender lets the messages already
+on the wire settle first.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
@@ -35,8 +37,6 @@ from store.store import Store
 
 logger = logging.getLogger(__name__)
 
-PER_SECOND = 25
-CHAT_INTERVAL_SECONDS = 1.0
 MAX_IN_FLIGHT = 25
 POLL_SECONDS = 1.0
 MAX_ATTEMPTS = 12
@@ -45,8 +45,21 @@ MAX_RETRY = timedelta(minutes=30)
 SETTLE_SECONDS = 5.0
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """How fast a channel takes the messages we start (not answers to the customer)."""
+
+    per_second: float  # overall, spaced evenly
+    chat_interval_seconds: float  # between two messages to the same chat
+
+
 class Notifier(Protocol):
     """Sends one message to a chat outside an update (the Telegram front-end)."""
+
+    @property
+    def pacing(self) -> Pacing:
+        """How fast the channel takes our messages."""
+        ...
 
     async def send(self, chat_id: str, reply: Reply) -> object:
         """Deliver; ``PermanentDeliveryError`` when the chat refuses us (bot blocked)."""
@@ -86,7 +99,7 @@ def notice_reply(notice: TelegramNotice) -> Reply:
 
 
 class TelegramNoticeSender:
-    """Delivers due Telegram notices until cancelled, within the rate limits."""
+    """Delivers due Telegram notices until cancelled, at the notifier's pace (or ``pacing``)."""
 
     def __init__(
         self,
@@ -94,18 +107,17 @@ class TelegramNoticeSender:
         notifier: Notifier,
         clock: Clock,
         *,
-        per_second: int = PER_SECOND,
-        chat_interval: float = CHAT_INTERVAL_SECONDS,
+        pacing: Pacing | None = None,
         max_in_flight: int = MAX_IN_FLIGHT,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.store = store
         self.notifier = notifier
         self.clock = clock
-        self.chat_interval = chat_interval
+        self.pacing = pacing or notifier.pacing
         self.max_in_flight = max_in_flight
         self.poll_seconds = poll_seconds
-        self.limiter = PacedLimiter(per_second)
+        self.limiter = PacedLimiter(self.pacing.per_second)
         self.sent = 0
         self._chat_ready: dict[str, float] = {}
         self._wake = asyncio.Event()
@@ -195,9 +207,10 @@ class TelegramNoticeSender:
             await _settle(self.store.notices.mark_telegram_sent(row.id, self.clock.now()))
             self.sent += 1
         finally:
-            # Counted from Telegram's answer: the next message to this chat arrives at least
-            # chat_interval after this one did, whatever the network's jitter.
-            self._chat_ready[row.chat_id] = asyncio.get_running_loop().time() + self.chat_interval
+            # Counted from the channel's answer: the next message to this chat arrives at least
+            # chat_interval_seconds after this one did, whatever the network's jitter.
+            interval = self.pacing.chat_interval_seconds
+            self._chat_ready[row.chat_id] = asyncio.get_running_loop().time() + interval
 
     async def _stop_chat(self, row: TelegramNotice, error: str) -> None:
         now = self.clock.now()

@@ -6,7 +6,12 @@ import logging
 import re
 from pathlib import Path
 
+from assistant.private_files import private_log_file
+
+_VALUE = r"""(?:"[^"]*"|'[^']*'|\S+)"""  # a value: quoted, or up to the next space
 _PATTERNS = (
+    # Telegram bot tokens, also inside URLs (``/bot123456789:AAH.../getUpdates``)
+    (re.compile(r"(?<![0-9])\d{5,}:[A-Za-z0-9_-]{30,}(?![A-Za-z0-9_-])"), "<bot-token>"),
     # e-mail addresses
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<email>"),
     # codice fiscale (16 chars, omocodia letters included)
@@ -17,15 +22,24 @@ _PATTERNS = (
         ),
         "<cf>",
     ),
-    # partita IVA and other 11-digit numbers
-    (re.compile(r"\b\d{11}\b"), "<piva>"),
-    # key=value secrets
+    # partita IVA (with or without the IT prefix) and other 11-digit numbers
+    (re.compile(r"\b(?:[Ii][Tt])?\d{11}\b"), "<piva>"),
+    # the lines of our own e-mails that carry a secret
     (
-        re.compile(r"(?i)\b(password|passwd|pwd|token|code|codice|secret)(\s*[=:]\s*)\S+"),
+        re.compile(
+            r"(?i)\b(password\s+temporanea|temporary\s+password|codice\s+di\s+verifica"
+            r"|verification\s+code)(\s*[=:]\s*)" + _VALUE
+        ),
         r"\1\2<secret>",
     ),
-    # Telegram bot tokens (also inside URLs)
-    (re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b"), "<bot-token>"),
+    # key=value secrets, also as variables (SMTP_PASSWORD=..., TELEGRAM_BOT_TOKEN=...)
+    (
+        re.compile(
+            r"(?i)\b((?:\w*_)?(?:password|passwd|pwd|token|code|codice|secret))(\s*[=:]\s*)"
+            + _VALUE
+        ),
+        r"\1\2<secret>",
+    ),
 )
 
 
@@ -58,13 +72,13 @@ def install(level: int = logging.INFO, logfile: Path | None = None) -> None:
     """Configure the root logger with redaction on every handler.
 
     With ``logfile`` (the console chat, where log lines would mix with the conversation) the
-    records go to that file and only warnings reach the terminal.
+    records go to that file (owner-only) and only warnings reach the terminal.
     """
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     terminal = logging.StreamHandler()
     handlers: list[logging.Handler] = [terminal]
     if logfile is not None:
-        logfile.parent.mkdir(parents=True, exist_ok=True)
+        private_log_file(logfile)  # 0600 in a 0700 folder, whatever the umask
         terminal.setLevel(logging.WARNING)
         handlers.append(logging.FileHandler(logfile, encoding="utf-8"))
     for handler in handlers:

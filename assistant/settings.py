@@ -1,10 +1,16 @@
-"""The one frozen ``Settings`` object, built from the environment in ``main.py``."""
+"""The one frozen ``Settings`` object, built from the environment in ``main.py``.
+
+``Settings.from_environ`` checks every value and reads nothing else; ``check_paths``, called
+by ``main.py`` at start, checks that the files and folders named can be used (creating none).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.headerregistry import Address
+from email.errors import InvalidHeaderDefect
+from email.headerregistry import Address, AddressHeader, HeaderRegistry
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -39,6 +45,7 @@ DEFAULT_PEC_DOMAINS = (
 )
 
 SECURITY_CHOICES = ("none", "starttls", "tls")
+DEFAULT_DOCUMENT_MAX_BYTES = 20 * 1024 * 1024  # Telegram's bot upload limit is 50 MB
 LANGUAGES = ("it", "en")
 
 
@@ -76,6 +83,7 @@ class Settings:
     pec_domains: tuple[str, ...] = DEFAULT_PEC_DOMAINS
     mail_max_bytes: int = 25 * 1024 * 1024
     auto_reply_limit: int = 5
+    document_max_bytes: int = DEFAULT_DOCUMENT_MAX_BYTES
     templates_dir: Path = field(default=Path(__file__).resolve().parent.parent / "templates")
 
     @property
@@ -87,6 +95,19 @@ class Settings:
     def mail_domain(self) -> str:
         """The domain of MAIL_FROM, for our Message-IDs (``localhost`` when it has none)."""
         return self.mail_from_address.rpartition("@")[2] or "localhost"
+
+    def check_paths(self) -> None:
+        """``SettingsError`` naming the variable when a file or folder named cannot be used.
+
+        A folder must be one, or be creatable (the nearest existing step is a folder we may
+        write in); the database must not be a folder, and its folder likewise. Reads the file
+        system only: nothing is created.
+        """
+        _usable_folder("AREACLIENTI_DATA_DIR", self.data_dir)
+        _usable_folder("OUTBOX_DIR", self.outbox_dir)
+        _usable_folder("AREACLIENTI_DB", self.db_path.parent, of=self.db_path)
+        if self.db_path.is_dir():
+            raise SettingsError("AREACLIENTI_DB", f"{self.db_path} is a folder, not a file")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -125,6 +146,9 @@ class Settings:
             pec_domains=_domains(env, "PEC_DOMAINS", DEFAULT_PEC_DOMAINS),
             mail_max_bytes=_int(env, "MAIL_MAX_BYTES", 25 * 1024 * 1024, 1024, 2**40),
             auto_reply_limit=_int(env, "AUTO_REPLY_LIMIT", 5, 0, 10**6),
+            document_max_bytes=_int(
+                env, "DOCUMENT_MAX_BYTES", DEFAULT_DOCUMENT_MAX_BYTES, 1024, 2**40
+            ),
         )
 
 
@@ -162,10 +186,41 @@ def _mailbox(env: Mapping[str, str], name: str, default: str, *, bare: bool = Fa
         Address(display_name=display, addr_spec=address)
     except (ValueError, IndexError):
         address = ""
-    if "@" not in address or (bare and display):
-        expected = "an e-mail address" if bare else "an e-mail address, e.g. Name <a@b.it>"
+    if "@" not in address or (bare and display) or not _one_address(value):
+        expected = "one e-mail address" if bare else "one e-mail address, e.g. Name <a@b.it>"
         raise SettingsError(name, f"expected {expected}, got {value!r}")
     return value
+
+
+def _one_address(value: str) -> bool:
+    """Whether ``value`` holds exactly one address, not a list or a group."""
+    header = HeaderRegistry()("To", value)
+    assert isinstance(header, AddressHeader)
+    return (
+        len(header.addresses) == 1
+        and len(header.groups) == 1
+        and header.groups[0].display_name is None
+        and not any(isinstance(defect, InvalidHeaderDefect) for defect in header.defects)
+    )
+
+
+def _usable_folder(name: str, path: Path, *, of: Path | None = None) -> None:
+    """``path`` is a folder, or can be created in the nearest existing step (``of``: the file
+    that will live in it, for the message)."""
+    step = path
+    try:
+        while not step.exists() and not step.is_symlink():
+            step = step.parent
+        usable = step.is_dir() and os.access(step, os.W_OK | os.X_OK)
+    except OSError as exc:
+        raise SettingsError(name, f"{of or path} cannot be used: {exc.strerror}") from None
+    if usable:
+        return
+    if step.is_dir():
+        raise SettingsError(name, f"{of or path}: {step} cannot be written to")
+    if step == path and of is None:
+        raise SettingsError(name, f"{path} is not a folder")
+    raise SettingsError(name, f"{of or path} is under {step}, which is not a folder")
 
 
 def _domains(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:

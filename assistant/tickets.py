@@ -21,15 +21,15 @@ from assistant.dialogs.messages import Button, Reply
 from assistant.errors import DeliveryError, NotAllowed, NotFound
 from assistant.settings import Settings
 from assistant.texts import Texts
-from store.inbound_rows import TicketAnswer, queue_answer
 from store.outbox import QueuedMail
 from store.store import Store
-from store.tickets import REFERENCE_PREFIX, Ticket, insert_customer_message
+from store.tickets import REFERENCE_PREFIX, Ticket, TicketAnswer
 
 logger = logging.getLogger(__name__)
 
 MAX_REFERENCES = 20
 MAX_SUBJECT_CHARS = 200
+MAX_ID_DIGITS = 18  # an id typed by staff: longer cannot name a row (SQLite integers are 64-bit)
 REFERENCE = re.compile(r"\[\s*AC-?\s*(\d{6})\s*\]", re.IGNORECASE)
 _REPLY_PREFIX = re.compile(
     r"^\s*((re|r|aw|sv|rif|fwd?|i|tr|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE
@@ -158,10 +158,9 @@ class TicketService:
         inbound_id: int | None = None,
     ) -> None:
         """The customer wrote again: add it; an answered or closed ticket opens again."""
-        async with self.store.db.transaction():
-            await self.store.db.run(
-                insert_customer_message, ticket, text, now, message_id, inbound_id
-            )
+        await self.store.tickets.add_customer_message(
+            ticket, text, now, message_id=message_id, inbound_id=inbound_id
+        )
         logger.info("ticket %s: customer message", ticket.reference)
 
     def mail_body(self, ticket: Ticket, kind: str, **context: object) -> str:
@@ -193,10 +192,8 @@ class TicketService:
     ) -> str | None:
         """Queue an e-mail on the ticket's thread and record it; return our Message-ID."""
         mail = self.reply_mail(ticket, reply, dedup_key=dedup_key)
-        async with self.store.db.transaction():
-            queued = await self.store.db.run(
-                queue_answer, mail, answer_of(ticket, reply, now, recorded_body), now
-            )
+        answer = answer_of(ticket, reply, now, recorded_body)
+        queued = await self.store.tickets.queue_answer(mail, answer, now)
         return mail.message_id if queued else None
 
     def reply_mail(
@@ -260,7 +257,7 @@ class TicketService:
         """A ticket by reference (``AC-123456`` or its six digits) or by id."""
         text = str(key).strip().upper()
         digits = text.removeprefix(REFERENCE_PREFIX)
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_ID_DIGITS:
             raise NotFound(text)
         ticket = None
         if len(digits) == 6:

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from assistant.clock import SystemClock
-from assistant.settings import Settings
+from assistant.clock import Clock
 from bankfiles import pdfs
 from bankfiles.demodata import (
     CREDIT_NOTE_RATE,
@@ -163,22 +162,20 @@ def _csv(*values: str) -> str:
     return ",".join(quoted)
 
 
-async def make_demo(settings: Settings, *, customers: int, seed: int) -> int:
+async def make_demo(
+    store: Store, data_dir: Path, *, customers: int, seed: int, clock: Clock
+) -> int:
     """``main.py demo``: write the demo bank files, import and publish them, print identities."""
     started = time.monotonic()
-    now = SystemClock().now()
+    now = clock.now()
     today = now.date()
     people = [make_customer(seed, n, today) for n in range(1, customers + 1)]
-    files = write_files(people, settings.data_dir / "demo", today)
-    store = await Store.open(settings.db_path)
-    try:
-        reports = [
-            await import_file(store, "customers", files.customers, now=now),
-            await import_file(store, "contracts", files.contracts, now=now),
-            await publish_file(store, files.manifest, settings.data_dir, now=now, notify=False),
-        ]
-    finally:
-        await store.close()
+    files = write_files(people, data_dir / "demo", today)
+    reports = [
+        await import_file(store, "customers", files.customers, now=now),
+        await import_file(store, "contracts", files.contracts, now=now),
+        await publish_file(store, files.manifest, data_dir, now=now, notify=False),
+    ]
     if any(report.bad or not report.written for report in reports):
         for report in reports:
             print_report(report, skip_invalid=False)

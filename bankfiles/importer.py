@@ -1,4 +1,5 @@
-"""``import customers|contracts FILE`` and ``publish MANIFEST``: the bank's files into the store.
+"""The bank's files into the store: customers and contracts (``import_file``), documents
+(``publish_file``).
 
 A file is read as a stream in batches and applied in one transaction: if a row is bad, the
 transaction is rolled back (nothing written) unless ``skip_invalid`` keeps the good rows.
@@ -20,14 +21,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from assistant.clock import SystemClock, iso
-from assistant.settings import Settings
+from assistant.clock import iso
 from bankfiles import rows as bankfiles
 from bankfiles.fast import DocumentChunks
-from bankfiles.publishing import PdfShelf, pdf_relpath, read_pdf
+from bankfiles.publishing import DEFAULT_DOCUMENT_MAX_BYTES, PdfShelf, pdf_relpath
 from bankfiles.references import References
 from bankfiles.rowstream import Batch, ImportReport, RowStream
-from store import bulk
 from store.bulk import Upsert
 from store.store import Store
 
@@ -65,7 +64,7 @@ async def import_file(
         raise ValueError(f"unknown bank file {what!r}")
     fast = DocumentChunks() if what == "documents" else None
     stream = RowStream(path, *parsers[what], what, fast=fast)
-    lookups = bulk.Lookups(store.db.path)
+    lookups = store.imports.lookups()
     references = References(lookups, stream)
 
     async def prepare(batch: Batch) -> Upsert:
@@ -76,7 +75,7 @@ async def import_file(
         return Upsert(what, batch.rows, when)
 
     try:
-        await stream.apply(store.db, prepare, skip_invalid=skip_invalid, progress=progress)
+        await stream.apply(store.imports, prepare, skip_invalid=skip_invalid, progress=progress)
     finally:
         lookups.close()
     return stream.report
@@ -91,17 +90,20 @@ async def publish_file(
     now: datetime,
     notify: bool = True,
     progress: bool = False,
+    max_bytes: int = DEFAULT_DOCUMENT_MAX_BYTES,
 ) -> ImportReport:
     """Publish a manifest: store each PDF and its document, queue a notice for each new one.
 
     A notice is queued once per document, at its first publication (``notify=False``: none,
     for the demo). A re-run changes nothing; a changed row or PDF updates the document.
+    A ``file`` outside the manifest's folder, not a regular file, or over ``max_bytes``
+    (``DOCUMENT_MAX_BYTES``) is a bad row (``bankfiles.publishing``).
     """
     when = iso(now)
     stream = RowStream(manifest, bankfiles.MANIFEST_COLUMNS, bankfiles.parse_document, "documents")
-    lookups = bulk.Lookups(store.db.path)
+    lookups = store.imports.lookups()
     references = References(lookups, stream)
-    shelf = PdfShelf(data_dir)
+    shelf = PdfShelf(data_dir, max_bytes=max_bytes)
     folder = manifest.parent
 
     async def prepare(batch: Batch) -> Upsert:
@@ -110,22 +112,23 @@ async def publish_file(
         rows: list[Any] = []
         for line, row in zip(batch.lines, batch.rows, strict=True):
             try:
-                pdf = read_pdf(folder / row.file)
+                pdf = shelf.receive(folder, row.file)
             except bankfiles.BadRow as exc:
                 stream.reject(line, exc)
                 continue
             known = stored.get(row.number)
             if known and known.pdf_sha256 == pdf.sha256 and shelf.has(known.pdf_path):
                 relpath = str(known.pdf_path)
+                shelf.drop(pdf)
             else:
                 relpath = pdf_relpath(row.number, row.issue_date, pdf.sha256)
-                shelf.place(pdf.content, relpath)
+                shelf.place(pdf, relpath)
             rows.append((*row, relpath, pdf.sha256))
         return Upsert("published", rows, when, notify=notify)
 
     try:
         await stream.apply(
-            store.db,
+            store.imports,
             prepare,
             skip_invalid=skip_invalid,
             progress=progress,
@@ -141,41 +144,7 @@ async def publish_file(
     return stream.report
 
 
-# --- command line ---------------------------------------------------------------------------
-
-
-async def run_import(settings: Settings, what: str, path: Path, *, skip_invalid: bool) -> int:
-    """``main.py import customers|contracts FILE``: apply the file, print the report."""
-    store = await Store.open(settings.db_path, message_id_domain=settings.mail_domain)
-    try:
-        report = await import_file(
-            store,
-            what,
-            path,
-            skip_invalid=skip_invalid,
-            now=SystemClock().now(),
-            progress=sys.stderr.isatty(),
-        )
-    finally:
-        await store.close()
-    return print_report(report, skip_invalid=skip_invalid)
-
-
-async def run_publish(settings: Settings, manifest: Path, *, skip_invalid: bool) -> int:
-    """``main.py publish MANIFEST``: publish the documents, print the report."""
-    store = await Store.open(settings.db_path, message_id_domain=settings.mail_domain)
-    try:
-        report = await publish_file(
-            store,
-            manifest,
-            settings.data_dir,
-            skip_invalid=skip_invalid,
-            now=SystemClock().now(),
-            progress=sys.stderr.isatty(),
-        )
-    finally:
-        await store.close()
-    return print_report(report, skip_invalid=skip_invalid)
+# --- the report on a terminal ------------------------------------------------------------
 
 
 def print_report(report: ImportReport, *, skip_invalid: bool) -> int:

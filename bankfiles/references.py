@@ -14,7 +14,7 @@ from typing import Any
 
 from bankfiles.rows import BadRow
 from bankfiles.rowstream import Batch, RowStream
-from store import bulk
+from store.bulk import Lookups
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +23,9 @@ Check = Callable[[Iterable[Any]], dict[Any, BadRow | None]]
 
 
 class References:
-    """Checks a stream's references through a read-only connection (``bulk.Lookups``)."""
+    """Checks a stream's references through the store's read-only ``Lookups``."""
 
-    def __init__(self, lookups: bulk.Lookups, stream: RowStream) -> None:
+    def __init__(self, lookups: Lookups, stream: RowStream) -> None:
         self.lookups = lookups
         self.stream = stream
         self.checked: set[Any] = set()  # references looked up already, good or bad

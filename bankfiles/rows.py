@@ -2,7 +2,7 @@
 
 Each ``parse_*`` function turns the fields of one row into a typed row ready for the store, or
 raises ``BadRow`` with a short reason code and a sentence for the staff report. Codes, numbers
-and fiscal codes are normalised here (``normalise_key``: no spaces, upper case;
+and fiscal codes are normalised here (``store.values.normalise_key``: no spaces, upper case;
 ``compact_fiscal_code``) and the store compares the normalised forms.
 
 Fiscal codes (python-stdnum):
@@ -25,8 +25,8 @@ import re
 from datetime import date
 from typing import NamedTuple
 
-from stdnum import exceptions as stdnum_errors
-from stdnum.it import codicefiscale, iva
+from assistant import identifiers
+from store.values import compact_fiscal_code, normalise_key
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +55,11 @@ DOCUMENT_KINDS = ("invoice", "credit_note")
 MAX_TEXT = 300  # longest name, description or code accepted
 MAX_AMOUNT_DIGITS = 11  # up to 99,999,999,999.99 euros
 
-_STDNUM_PROBLEMS = {
-    stdnum_errors.InvalidLength: "wrong length",
-    stdnum_errors.InvalidFormat: "wrong format",
-    stdnum_errors.InvalidChecksum: "wrong check character",
-    stdnum_errors.InvalidComponent: "impossible birth date or office code",
+_FISCAL_CODE_PROBLEMS = {  # identifiers.fiscal_code_problem's reasons, for the staff report
+    "wrong_length": "wrong length",
+    "format": "wrong format",
+    "checksum": "wrong check character",
+    "component": "impossible birth date or office code",
 }
 
 
@@ -100,34 +100,17 @@ class DocumentRow(NamedTuple):
     file: str
 
 
-def normalise_key(text: str) -> str:
-    """Codes and numbers as the store keeps them: no spaces, upper case."""
-    return "".join(text.split()).upper()
-
-
-def compact_fiscal_code(text: str) -> str:
-    """A codice fiscale or partita IVA without spaces or separators, upper case, no ``IT``."""
-    code = codicefiscale.compact(text)
-    if len(code) == 13 and code.startswith("IT") and code[2:].isdigit():
-        code = code[2:]
-    return code
-
-
 def fiscal_code_problem(kind: str, code: str) -> str | None:
     """Why ``code`` (compact) is not a valid fiscal code for a ``kind`` customer, or None."""
-    if kind == "person" and len(code) != 16:
+    problem = identifiers.fiscal_code_problem(code, person=kind == "person")
+    if problem is None:
+        return None
+    if problem == "person_length":
         return "a person's codice fiscale has 16 characters"
-    if len(code) not in (11, 16):
+    if problem == "length":
         return "a company's number has 11 digits (or 16 characters for a sole proprietorship)"
-    try:
-        if len(code) == 11:
-            iva.validate(code)
-        else:
-            codicefiscale.validate(code)
-    except stdnum_errors.ValidationError as exc:
-        what = "partita IVA" if len(code) == 11 else "codice fiscale"
-        return f"invalid {what}: {_STDNUM_PROBLEMS.get(type(exc), 'not valid')}"
-    return None
+    what = "partita IVA" if len(code) == 11 else "codice fiscale"
+    return f"invalid {what}: {_FISCAL_CODE_PROBLEMS.get(problem, 'not valid')}"
 
 
 def parse_customer(fields: list[str]) -> CustomerRow:
@@ -237,7 +220,7 @@ def _column_count(fields: list[str], columns: tuple[str, ...]) -> BadRow:
 
 
 def _key(value: str, column: str) -> str:
-    key = "".join(value.split()).upper()
+    key = normalise_key(value)
     if not key or len(key) > MAX_TEXT or "\ufffd" in key or not key.isprintable():
         _text(value, column)  # raises the reason, if any
     return key

@@ -5,9 +5,10 @@ are all in the usual form is checked at once by the file's ``fast`` function (``
 any other chunk goes through the csv reader, row by row, and the file's ``parse`` function,
 which finds each bad row's reason. Rows whose key already appeared in the file are dropped.
 Each batch of good rows goes to a ``prepare`` coroutine (references, PDFs) that returns the
-batch's write job; the job runs on SQLite's thread while the next batch is checked. All of it
-happens in one transaction, rolled back when a row was bad (unless ``skip_invalid``). The keys
-seen are kept, one per row (about 100 bytes each), to find duplicates.
+batch's ``Upsert``; the store writes it on its database thread while the next batch is checked.
+All of it is one unit of work of the store (``store.imports``): one transaction, rolled back
+when a row was bad (unless ``skip_invalid``). The keys seen are kept, one per row (about 100
+bytes each), to find duplicates.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import csv
 import gc
 import itertools
 import logging
-import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -29,15 +29,13 @@ from typing import Any, NamedTuple
 
 from bankfiles.fast import FastParse
 from bankfiles.rows import BadRow
-from store import bulk
-from store.db import Database
+from store.bulk import Upsert, Written
+from store.imports import ImportRepo, ImportSession
 
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 50_000  # lines per chunk: bigger batches write the indexes in longer runs
 PROGRESS_EVERY_SECONDS = 0.25
-
-Job = Callable[[sqlite3.Connection], bulk.Written]  # writes one batch on SQLite's thread
 
 
 class Batch(NamedTuple):
@@ -47,7 +45,7 @@ class Batch(NamedTuple):
     rows: list[Any]
 
 
-Prepare = Callable[[Batch], Awaitable[Job | None]]
+Prepare = Callable[[Batch], Awaitable[Upsert | None]]  # a batch's write, or None
 
 
 class BadLine(NamedTuple):
@@ -122,7 +120,7 @@ class RowStream:
 
     async def apply(
         self,
-        db: Database,
+        imports: ImportRepo,
         prepare: Prepare,
         *,
         skip_invalid: bool,
@@ -150,12 +148,11 @@ class RowStream:
             self.previous_line = reader.line_num
             meter = _Progress(self.path, handle, enabled=progress)
             try:
-                async with bulk.bulk_session(db), db.transaction():
-                    before = await db.run(bulk.max_id, self.report.table)
-                    await self._pipeline(db, handle, prepare, batch, meter)
+                async with imports.session(self.report.table) as session:
+                    await self._pipeline(session, handle, prepare, batch, meter)
                     if self.report.bad and not skip_invalid:
                         raise Rollback
-                    self.report.new = await db.run(bulk.count_after, self.report.table, before)
+                    self.report.new = await session.inserted()
                     self.report.written = True
             except Rollback:
                 logger.info("%s: %d bad rows, rolled back", self.path.name, len(self.report.bad))
@@ -164,19 +161,18 @@ class RowStream:
         self.report.bad.sort()
 
     async def _pipeline(
-        self, db: Database, handle: Any, prepare: Prepare, size: int, meter: _Progress
+        self, session: ImportSession, handle: Any, prepare: Prepare, size: int, meter: _Progress
     ) -> None:
         """Check batch k+1 in this thread while SQLite writes batch k in its own."""
-        writing: asyncio.Future[bulk.Written] | None = None
+        writing: asyncio.Future[Written] | None = None
         try:
             while (batch := self._parse_batch(handle, size)) is not None:
-                job = await prepare(batch) if batch.rows else None
+                upsert = await prepare(batch) if batch.rows else None
                 if writing is not None:
                     self._count(await writing)
                     writing = None
-                if job is not None:
-                    writing = asyncio.ensure_future(db.run(job))
-                    await asyncio.sleep(0)  # hand the batch to SQLite's thread now
+                if upsert is not None:
+                    writing = session.write(upsert)  # queued on SQLite's thread at once
                 meter.show(self.report.rows)
             if writing is not None:
                 self._count(await writing)
@@ -185,7 +181,7 @@ class RowStream:
             if writing is not None:  # failing or cancelled: the batch in flight ends first
                 await asyncio.wait([writing])
 
-    def _count(self, written: bulk.Written) -> None:
+    def _count(self, written: Written) -> None:
         self.report.changed += written.changed
         self.report.notices += written.notices
 
@@ -281,7 +277,7 @@ class _Progress:
         self.enabled = enabled
         self.size = max(path.stat().st_size, 1) if enabled else 1
         self.last = 0.0
-        self.shown = False
+        self.shown = 0  # the longest progress line written
 
     def show(self, rows: int) -> None:
         """Rewrite the progress line, at most a few times a second."""
@@ -290,12 +286,13 @@ class _Progress:
             return
         self.last = now
         percent = min(100, 100 * self.handle.buffer.tell() // self.size)
-        sys.stderr.write(f"\r{self.name}: {rows:,} rows ({percent}%)")
+        line = f"{self.name}: {rows:,} rows ({percent}%)"
+        sys.stderr.write(f"\r{line}")
         sys.stderr.flush()
-        self.shown = True
+        self.shown = max(self.shown, len(line))
 
     def done(self) -> None:
         """Clear the progress line."""
-        if self.shown:
-            sys.stderr.write("\r\033[K")
+        if self.shown:  # blanks, not an escape sequence: staff output is escaped
+            sys.stderr.write("\r" + " " * self.shown + "\r")
             sys.stderr.flush()

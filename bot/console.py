@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 CHAT_ID = "console"
 _ERASE_LINE = "\x1b[1A\x1b[2K"  # cursor up one line, clear it
+MAX_LINE_BYTES = 64 * 1024  # of a longer line only this much is kept (the core refuses it)
 
 
 class ConsoleFrontEnd:
@@ -52,7 +53,7 @@ class ConsoleFrontEnd:
         reader = self._reader or await _stdin_reader()
         await self.handle_line("/start")
         while True:
-            line = await reader.readline()
+            line = await read_line(reader)
             if not line:
                 self._print("")
                 return
@@ -112,6 +113,30 @@ class ConsoleFrontEnd:
     def _is_terminal(self) -> bool:
         isatty: Callable[[], bool] | None = getattr(self._output, "isatty", None)
         return bool(isatty and isatty())
+
+
+async def read_line(reader: asyncio.StreamReader) -> bytes:
+    """The next line (``b""`` at end of input), never more than ``MAX_LINE_BYTES`` of it.
+
+    ``StreamReader.readline`` raises ``ValueError`` on a line over the reader's limit (64 KiB),
+    which would end the chat and the service with it. Here such a line keeps its first
+    ``MAX_LINE_BYTES`` bytes, well over the core's limit, so the core answers it as it answers
+    any over-long message; the rest of the line is skipped a buffer at a time.
+    """
+    try:
+        return await reader.readuntil(b"\n")
+    except asyncio.IncompleteReadError as exc:
+        return exc.partial[:MAX_LINE_BYTES]  # the last line, without a newline
+    except asyncio.LimitOverrunError as exc:
+        kept = (await reader.read(exc.consumed))[:MAX_LINE_BYTES]
+    while True:  # skip the rest of the over-long line
+        try:
+            await reader.readuntil(b"\n")
+            return kept
+        except asyncio.IncompleteReadError:
+            return kept
+        except asyncio.LimitOverrunError as exc:
+            await reader.read(exc.consumed)
 
 
 async def _stdin_reader() -> asyncio.StreamReader:

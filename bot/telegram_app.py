@@ -1,8 +1,9 @@
 """The Telegram front-end: a python-telegram-bot Application around the channel-neutral core.
 
-    front = TelegramFrontEnd(assistant, settings)
-    assistant.notifier = front.notifier()        # notices and staff replies
-    await front.run()                            # polls until cancelled
+    application = build_application(settings)          # the bot, before the services need it
+    notifier = TelegramNotifier(application.bot, registry.document_delivered)  # notices, staff
+    front = TelegramFrontEnd(assistant, settings, application=application)
+    await front.run()                                   # polls until cancelled
 
 Updates are processed concurrently (``concurrent_updates``); ``Assistant.handle`` holds a
 per-chat lock around handling *and* rendering, so one chat's updates are answered in order
@@ -45,6 +46,7 @@ RATE_LIMIT_RETRIES = 3  # AIORateLimiter retries after Telegram's RetryAfter
 # PTB's DEBUG lines echo every update and API call (the text customers type, passwords
 # included): with ``-v`` they would reach the log. The whole ``telegram`` tree stays at INFO.
 CHATTY_LOGGERS = ("telegram",)
+TelegramApplication = Application[Any, Any, Any, Any, Any, Any]  # PTB's context types: unused
 
 
 def quiet_chatty_loggers() -> None:
@@ -57,7 +59,7 @@ def quiet_chatty_loggers() -> None:
 
 def build_application(
     settings: Settings, token: str | None = None
-) -> Application[Any, Any, Any, Any, Any, Any]:
+) -> TelegramApplication:
     """The real PTB Application for TELEGRAM_BOT_TOKEN against TELEGRAM_API_URL."""
     token = token or settings.telegram_bot_token
     if not token:
@@ -83,6 +85,7 @@ class TelegramFrontEnd:
         settings: Settings,
         *,
         token: str | None = None,
+        application: TelegramApplication | None = None,
         poll_timeout: int = POLL_TIMEOUT_SECONDS,
         startup_retry_first: float = 2.0,
     ) -> None:
@@ -91,7 +94,7 @@ class TelegramFrontEnd:
         self.settings = settings
         self.poll_timeout = poll_timeout
         quiet_chatty_loggers()
-        self.application = build_application(settings, token)
+        self.application = application or build_application(settings, token)
         private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
         self.application.add_handler(MessageHandler(private, self._on_message))
         self.application.add_handler(CallbackQueryHandler(self._on_button))

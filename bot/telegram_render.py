@@ -1,46 +1,53 @@
-"""Turning the core's ``Reply``/``Outcome`` into Bot API calls, and Telegram errors into ours."""
+"""Turning the core's ``Reply``/``Outcome`` into Bot API calls, and Telegram errors into ours.
+
+Telegram's limits on what we send: a button's data (``CALLBACK_DATA_LIMIT``, checked here when
+the keyboard is built), text and captions (``bot/telegram_text.py``), and the pace of messages
+we start (``TELEGRAM_PACING``, declared by ``TelegramNotifier`` to the notice sender).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from assistant.dialogs.messages import Attachment, Reply
 from assistant.errors import DeliveryError, PermanentDeliveryError
+from assistant.notice_delivery import Pacing
+from bot.telegram_text import (
+    CALLBACK_DATA_LIMIT,
+    CAPTION_LIMIT,
+    callback_data_fits,
+    head,
+    split_text,
+)
 
 logger = logging.getLogger(__name__)
 
-TEXT_LIMIT = 4096  # Telegram's limit for one message
-CAPTION_LIMIT = 1024
 DocumentSent = Callable[[Attachment, str], Awaitable[None]]
+
+# Messages we start (notices): Telegram takes about 30 a second from a bot and one a second
+# in one chat; 25 leaves the bot's own answers some room.
+TELEGRAM_PACING = Pacing(per_second=25, chat_interval_seconds=1.0)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """The reply's buttons as an inline keyboard, or None."""
+    """The reply's buttons as an inline keyboard, or None; ``ValueError`` for a button whose
+    data Telegram would refuse (more than ``CALLBACK_DATA_LIMIT`` bytes)."""
     if not reply.buttons:
         return None
+    for row in reply.buttons:
+        for b in row:
+            if not callback_data_fits(b.data):
+                raise ValueError(f"button data longer than {CALLBACK_DATA_LIMIT} bytes: {b.data!r}")
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
             for row in reply.buttons
         ]
     )
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Pieces of at most ``limit`` characters, cut at line ends where possible."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        cut = cut if cut > 0 else limit
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    pieces.append(text)
-    return pieces
 
 
 async def send_reply(
@@ -66,7 +73,7 @@ async def send_document(
     document_sent: DocumentSent | None,
 ) -> Message:
     """By ``file_id`` when known; uploaded from ``path`` when there is none or it is refused."""
-    caption = attachment.caption[:CAPTION_LIMIT] or None
+    caption = head(attachment.caption, CAPTION_LIMIT) or None
     if attachment.file_id:
         try:
             return await bot.send_document(
@@ -115,6 +122,8 @@ class TelegramNotifier:
     """Sends to a chat outside an update (notices, staff replies). Raises
     ``PermanentDeliveryError`` when the customer blocked the bot, ``DeliveryError`` otherwise."""
 
+    pacing = TELEGRAM_PACING  # the notice sender's pace (``Notifier`` protocol)
+
     def __init__(self, bot: Bot, document_sent: DocumentSent | None = None) -> None:
         self.bot = bot
         self.document_sent = document_sent
@@ -132,7 +141,7 @@ class TelegramNotifier:
         await self.send(chat_id, Reply(text))
 
 
-def describe(error: BaseException | Any) -> str:
+def describe(error: BaseException | None) -> str:
     """A log-safe one-liner for an error (type and Telegram's message, no update content)."""
     if isinstance(error, TelegramError):
         return f"{type(error).__name__}: {error.message}"

@@ -1,0 +1,5 @@
+"""The staff's command lines (``main.py tickets|import|publish|announce|outbox|faq``).
+
+Each command receives the open store and the services it needs from ``main.py``; it may import
+``assistant``, ``bankfiles``, ``mailbox.outbound.compose`` and ``store``, and never ``telegram``.
+"""

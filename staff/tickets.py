@@ -13,25 +13,22 @@ it prints addresses and message texts to the terminal, never to the log.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from assistant.clock import SystemClock
+from assistant.clock import Clock
 from assistant.errors import DeliveryError, NotFound
-from assistant.settings import Settings
-from assistant.texts import Texts
-from assistant.tickets import ChatNotifier, TicketService
+from assistant.tickets import TicketService
 from store.store import Store
 from store.tickets import Ticket
 
 logger = logging.getLogger(__name__)
 
 LIST_LIMIT = 200
+MAX_ID = 2**63 - 1  # the largest id the database can hold
 HEADER = f"{'reference':<10} {'id':>5} {'status':<14} {'channel':<9} {'updated':<17} subject"
 STATUS_LABELS = {
     "open": "open",
@@ -42,33 +39,28 @@ STATUS_LABELS = {
 
 
 async def run_tickets(
-    settings: Settings,
+    service: TicketService,
+    store: Store,
     args: argparse.Namespace,
     *,
-    notifier: ChatNotifier | None = None,
+    clock: Clock,
     out: TextIO | None = None,
 ) -> int:
     """Run one staff command; return the exit status."""
     out = out or sys.stdout
-    store = await Store.open(settings.db_path, message_id_domain=settings.mail_domain)
     try:
-        async with _chat_notifier(settings, notifier) as chat:
-            service = TicketService(store, Texts(settings.templates_dir), settings, notifier=chat)
-            return await _dispatch(service, store, args, out)
+        return await _dispatch(service, store, args, clock.now(), out)
     except NotFound as exc:
         print(f"no ticket {exc}", file=sys.stderr)
         return 1
     except DeliveryError as exc:
         print(f"not delivered: {exc}", file=sys.stderr)
         return 1
-    finally:
-        await store.close()
 
 
 async def _dispatch(
-    service: TicketService, store: Store, args: argparse.Namespace, out: TextIO
+    service: TicketService, store: Store, args: argparse.Namespace, now: datetime, out: TextIO
 ) -> int:
-    now = SystemClock().now()
     if args.action == "list":
         await _list(store, open_only=args.open, out=out)
         return 0
@@ -78,7 +70,11 @@ async def _dispatch(
     if args.action == "show":
         await _show(store, ticket, out)
     elif args.action == "reply":
-        body = Path(args.body_file).read_text(encoding="utf-8").strip()
+        try:
+            body = Path(args.body_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"cannot read {args.body_file}: {_reason(exc)}", file=sys.stderr)
+            return 1
         if not body:
             print("the reply is empty", file=sys.stderr)
             return 1
@@ -121,7 +117,7 @@ async def _list(store: Store, *, open_only: bool, out: TextIO) -> None:
 
 async def _write_mail(store: Store, mail_id: int, target: Path, out: TextIO) -> int:
     """Write a received mail's bytes as kept since migration 0006 (older ones: raw_path)."""
-    raw = await store.inbound.raw(mail_id)
+    raw = await store.inbound.raw(mail_id) if 0 < mail_id <= MAX_ID else None
     if raw is None:
         print(f"no kept bytes for mail {mail_id}", file=sys.stderr)
         return 1
@@ -160,22 +156,8 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-@contextlib.asynccontextmanager
-async def _chat_notifier(
-    settings: Settings, given: ChatNotifier | None
-) -> AsyncIterator[ChatNotifier | None]:
-    """The given notifier, else the Telegram Bot API when a token is set, else none."""
-    if given is not None or not settings.telegram_bot_token:
-        yield given
-        return
-    from telegram import Bot
-
-    from bot.telegram_render import TelegramNotifier
-
-    bot = Bot(
-        settings.telegram_bot_token,
-        base_url=settings.telegram_api_url + "/bot",
-        base_file_url=settings.telegram_api_url + "/file/bot",
-    )
-    async with bot:
-        yield TelegramNotifier(bot)
+def _reason(exc: OSError | UnicodeDecodeError) -> str:
+    """Why a file could not be read, in a few words."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text (save it as UTF-8)"
+    return exc.strerror or type(exc).__name__

@@ -6,8 +6,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from assistant.clock import iso, parse_iso
 from store.db import Database
+from store.values import iso, parse_iso
 
 
 @dataclass(frozen=True)
@@ -114,19 +114,27 @@ class AccountRepo:
                 (email, password_hash, iso(expires_at), iso(now), iso(now), account_id),
             )
 
-    async def record_failed_login(self, account_id: int, max_attempts: int, now: datetime) -> bool:
-        """Count a wrong password; block at ``max_attempts``. Return True when now blocked."""
+    async def count_failed_login(self, account_id: int, now: datetime) -> int:
+        """One more wrong password in a row; return how many (``policy.login_blocked`` decides)."""
         async with self.db.transaction():
             await self.db.execute(
-                "UPDATE accounts SET failed_logins = failed_logins + 1, updated_at = ?,"
-                " blocked_at = CASE WHEN blocked_at IS NULL AND failed_logins + 1 >= ?"
-                " THEN ? ELSE blocked_at END WHERE id = ?",
-                (iso(now), max_attempts, iso(now), account_id),
+                "UPDATE accounts SET failed_logins = failed_logins + 1, updated_at = ?"
+                " WHERE id = ?",
+                (iso(now), account_id),
             )
             row = await self.db.fetchone(
-                "SELECT blocked_at FROM accounts WHERE id = ?", (account_id,)
+                "SELECT failed_logins FROM accounts WHERE id = ?", (account_id,)
             )
-        return bool(row and row["blocked_at"])
+        return int(row["failed_logins"]) if row else 0
+
+    async def block_login(self, account_id: int, now: datetime) -> None:
+        """Block the login ("Login bloccata") until a recovery lifts it (``reset_password``)."""
+        async with self.db.transaction():
+            await self.db.execute(
+                "UPDATE accounts SET blocked_at = COALESCE(blocked_at, ?), updated_at = ?"
+                " WHERE id = ?",
+                (iso(now), iso(now), account_id),
+            )
 
     async def record_login(self, account_id: int, now: datetime) -> None:
         """A right password: the count of wrong ones starts again."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from assistant.clock import iso
 from store.db import Database
+from store.values import iso
 
 
 class AttemptRepo:

@@ -1,10 +1,10 @@
 """Bulk writes of the bank's files, and the look-ups they need.
 
-An import runs in one transaction on the store's connection. Each batch is one ``Upsert``: a
-single ``INSERT ... SELECT FROM json_each(?)`` statement that SQLite runs on the connection's
-thread without the Python interpreter (joining references, sorting, updating indexes), so the
-import checks the next batch meanwhile. Upserts touch a row only when a value differs:
-re-running a file changes nothing.
+An import runs in one transaction on the store's connection (``store.imports``). Each batch is
+one ``Upsert``: a single ``INSERT ... SELECT FROM json_each(?)`` statement that SQLite runs on
+the connection's thread without the Python interpreter (joining references, sorting, updating
+indexes), so the import checks the next batch meanwhile. Upserts touch a row only when a value
+differs: re-running a file changes nothing.
 
 Look-ups (do these codes and numbers exist?) go through a separate read-only connection,
 ``Lookups``, so they never queue behind a batch being written. They see committed data, which
@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from store.db import BUSY_TIMEOUT_MS, Database
+from store.db import BUSY_TIMEOUT_MS
+from store.errors import store_error
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ UPSERTS = {
 
 
 class Upsert:
-    """One batch of rows to write, as a callable for ``Database.run``.
+    """One batch of rows to write (``ImportSession.write``); called on the database thread.
 
     ``kind`` names the statement (customers, contracts, documents, published); ``rows`` are
     sequences in its order. ``notify``: queue a notice for each document first published by
@@ -173,18 +173,6 @@ class Upsert:
         return f"<Upsert of {self.size} {self.kind} rows>"
 
 
-@asynccontextmanager
-async def bulk_session(db: Database) -> AsyncIterator[None]:
-    """A bigger page cache for the duration of a bulk import (restored afterwards)."""
-    row = await db.fetchone("PRAGMA cache_size")
-    previous = int(row[0]) if row else -2000
-    await db.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        await db.execute(f"PRAGMA cache_size = {previous}")
-
-
 def max_id(conn: sqlite3.Connection, table: str) -> int:
     """The highest row id of one of the bank tables (0 when empty)."""
     assert table in TABLES
@@ -202,8 +190,11 @@ class Lookups:
     """Codes and numbers to ids, on a read-only connection of the calling thread."""
 
     def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            self.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        except sqlite3.Error as exc:
+            raise store_error(exc) from exc
 
     def close(self) -> None:
         """Close the connection."""
@@ -211,39 +202,46 @@ class Lookups:
 
     def customer_ids(self, codes: Iterable[str]) -> dict[str, int]:
         """Customer id by code, for the codes that exist."""
-        rows = self.conn.execute(
+        rows = self._rows(
             "SELECT c.code, c.id FROM json_each(?) AS j JOIN customers c ON c.code = j.value",
-            (json.dumps(list(codes)),),
+            list(codes),
         )
-        return dict(rows.fetchall())
+        return dict(rows)
 
     def contract_ids(self, numbers: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Contract id by (contract number, module number), for the pairs that exist."""
-        rows = self.conn.execute(
+        rows = self._rows(
             "SELECT c.contract_number, c.module_number, c.id FROM json_each(?) AS j"
             " JOIN contracts c ON c.contract_number = j.value ->> 0"
             " AND c.module_number = j.value ->> 1",
-            (json.dumps([list(pair) for pair in numbers]),),
+            [list(pair) for pair in numbers],
         )
-        return {(number, module): cid for number, module, cid in rows.fetchall()}
+        return {(number, module): cid for number, module, cid in rows}
 
     def contracts_by_number(self, numbers: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
         """(module number, id) of every contract with each bare contract number."""
-        rows = self.conn.execute(
+        rows = self._rows(
             "SELECT c.contract_number, c.module_number, c.id FROM json_each(?) AS j"
             " JOIN contracts c ON c.contract_number = j.value",
-            (json.dumps(list(numbers)),),
+            list(numbers),
         )
         found: dict[str, list[tuple[str, int]]] = {}
-        for number, module, cid in rows.fetchall():
+        for number, module, cid in rows:
             found.setdefault(number, []).append((module, cid))
         return found
 
     def stored_pdfs(self, numbers: Iterable[str]) -> dict[str, StoredPdf]:
         """The recorded PDF of each document number that exists."""
-        rows = self.conn.execute(
+        rows = self._rows(
             "SELECT d.number, d.pdf_path, d.pdf_sha256 FROM json_each(?) AS j"
             " JOIN documents d ON d.number = j.value",
-            (json.dumps(list(numbers)),),
+            list(numbers),
         )
-        return {number: StoredPdf(path, sha) for number, path, sha in rows.fetchall()}
+        return {number: StoredPdf(path, sha) for number, path, sha in rows}
+
+    def _rows(self, sql: str, values: list[Any]) -> list[Any]:
+        """The rows of ``sql`` over ``values`` as one JSON array."""
+        try:
+            return self.conn.execute(sql, (json.dumps(values),)).fetchall()
+        except sqlite3.Error as exc:
+            raise store_error(exc) from exc

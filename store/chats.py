@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from assistant.clock import iso, parse_iso
 from store.db import Database
+from store.values import iso, parse_iso
 
 
 @dataclass(frozen=True)

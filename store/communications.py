@@ -6,8 +6,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from assistant.clock import iso, parse_iso
 from store.db import Database
+from store.values import iso, parse_iso
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ import logging
 import sqlite3
 from datetime import date
 
-from bankfiles.rows import normalise_key
 from store.db import Database
 from store.records import Contract
+from store.values import normalise_key
 
 logger = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from bankfiles.rows import compact_fiscal_code, normalise_key
 from store.contracts import contract_from_row
 from store.db import Database
 from store.records import Contract, Customer
+from store.values import compact_fiscal_code, normalise_key
 
 logger = logging.getLogger(__name__)
 

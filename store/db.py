@@ -1,4 +1,10 @@
-"""The SQLite database: one aiosqlite connection, WAL, numbered migrations, transactions.
+"""The SQLite database: one connection on its own thread, WAL, numbered migrations, transactions.
+
+The sqlite3 connection lives on a thread of its own (``store.thread``, the aiosqlite design):
+``run(function, *args)`` queues ``function(connection, *args)`` there and awaits its result, so
+the event loop never waits on the disk, and work of many statements (a mail batch, an import
+batch) costs one hop. Calls run in the order they were queued, even when the task awaiting one
+is cancelled; the driver's errors come back as ``store.errors.StoreError``.
 
 Every write runs inside ``async with db.transaction():`` (BEGIN IMMEDIATE), which also
 serialises the coroutines sharing the connection. Nested ``transaction()`` calls from the
@@ -12,17 +18,22 @@ import contextvars
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-import aiosqlite
+from store.errors import StoreError
+from store.thread import DatabaseThread
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+PRAGMAS = ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON")
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 _in_transaction: contextvars.ContextVar[Database | None] = contextvars.ContextVar(
     "_in_transaction", default=None
@@ -42,31 +53,36 @@ def migrations(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
 class Database:
     """An open SQLite file. Create with ``await Database.open(path)``."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self.conn = conn
+    def __init__(self, path: Path) -> None:
         self.path = path
+        self._conn: sqlite3.Connection | None = None  # used on the worker thread only
+        self._thread = DatabaseThread(f"store {path.name}")
         self._lock = asyncio.Lock()
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path, *, migrate: bool = True, upto: int | None = None) -> Database:
         """Open (creating it and its folder) and bring the schema up to date."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(
-            str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
-        )
-        conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db = cls(conn, path)
+        db = cls(path)
+        try:
+            await db._thread.call(db._connect)
+        except BaseException:
+            db._thread.stop()
+            raise
         if migrate:
             await db.migrate(upto=upto)
         return db
 
     async def close(self) -> None:
-        """Close the connection."""
-        await self.conn.close()
+        """Close the connection and stop its thread (a second call does nothing)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._thread.call(self._disconnect)
+        finally:
+            self._thread.stop()
 
     async def schema_version(self) -> int:
         """The number of the last migration applied (0 for a new file)."""
@@ -84,8 +100,8 @@ class Database:
                     continue
                 logger.info("applying migration %s", path.name)
                 for statement in _split_sql(path.read_text(encoding="utf-8")):
-                    await self.conn.execute(statement)
-                await self.conn.execute(f"PRAGMA user_version = {number}")
+                    await self.execute(statement)
+                await self.execute(f"PRAGMA user_version = {number}")
                 applied.append(number)
         return applied
 
@@ -125,11 +141,11 @@ class Database:
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return the last row id (for INSERT) or 0."""
-        return int(await self.run(_execute_lastrowid, sql, params))
+        return await self.run(_execute_lastrowid, sql, params)
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return how many rows it changed."""
-        return int(await self.run(_execute_rowcount, sql, params))
+        return await self.run(_execute_rowcount, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for many parameter rows."""
@@ -137,20 +153,51 @@ class Database:
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         """The first row, or None."""
-        row: sqlite3.Row | None = await self.run(_fetchone, sql, params)
-        return row
+        return await self.run(_fetchone, sql, params)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """All rows."""
-        rows: list[sqlite3.Row] = await self.run(_fetchall, sql, params)
-        return rows
+        return await self.run(_fetchall, sql, params)
 
-    async def run(self, function: Any, *args: Any) -> Any:
-        """Run ``function(sqlite3_connection, *args)`` on the connection's own thread.
+    async def run(
+        self,
+        function: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``function(connection, *args)`` on the database thread, in one hop."""
+        return await self.submit(function, *args, **kwargs)
 
-        For bulk work (imports) that would pay one thread hop per statement otherwise.
+    def submit(
+        self,
+        function: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> asyncio.Future[T]:
+        """Queue ``function(connection, *args)`` on the database thread now; its result to come.
+
+        For a pipeline that prepares the next piece of work while this one runs.
         """
-        return await self.conn._execute(function, self.conn._conn, *args)
+        return self._thread.call(lambda: function(self._connection(), *args, **kwargs))
+
+    # --- on the database thread ----------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"the database {self.path.name} is not open")
+        return self._conn
+
+    def _connect(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        for pragma in (*PRAGMAS, f"busy_timeout = {BUSY_TIMEOUT_MS}"):
+            conn.execute(f"PRAGMA {pragma}").close()
+        self._conn = conn
+
+    def _disconnect(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 # --- run on the connection's thread: one hop per call ---------------------------------------

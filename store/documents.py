@@ -7,10 +7,9 @@ import logging
 import sqlite3
 from datetime import date
 
-from assistant.clock import parse_iso
-from bankfiles.rows import normalise_key
 from store.db import Database
 from store.records import Document
+from store.values import normalise_key, parse_iso
 
 logger = logging.getLogger(__name__)
 

@@ -1,15 +1,17 @@
 """What the support mailbox has processed, addresses that bounce, and the loop guard's log.
 
-The mailbox worker writes its records on the database thread (``store.inbound_rows``), a whole
-fetched batch in one transaction; this repository reads them and serves everyone else.
+The mailbox worker writes its records through ``record_batch`` (a whole fetched batch in one
+transaction, on the database thread: ``store.mail_batch``); this repository reads them and
+serves everyone else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Concatenate, ParamSpec, TypeVar
 
-from assistant.clock import iso
 from store.db import Database
 from store.inbound_rows import (
     AddressFailure,
@@ -21,6 +23,11 @@ from store.inbound_rows import (
     inbound_from_row,
     upsert_failure,
 )
+from store.mail_batch import MailBatchWriter
+from store.values import iso
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class InboundRepo:
@@ -28,6 +35,23 @@ class InboundRepo:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    async def record_batch(
+        self,
+        record: Callable[Concatenate[MailBatchWriter, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``record(writer, *args)`` in one transaction, on the database thread, in one hop.
+
+        ``writer`` is a ``MailBatchWriter``; what ``record`` returns is returned.
+        """
+
+        def in_thread(conn: sqlite3.Connection) -> T:
+            return record(MailBatchWriter(conn), *args, **kwargs)
+
+        async with self.db.transaction():
+            return await self.db.run(in_thread)
 
     async def outcomes(self, folder: str, uidvalidity: int, uids: Iterable[int]) -> dict[int, str]:
         """The recorded outcome of each of these UIDs that was processed already."""
@@ -104,6 +128,7 @@ __all__ = [
     "AddressFailure",
     "InboundMail",
     "InboundRepo",
+    "MailBatchWriter",
     "MailIdentity",
     "MailLookup",
     "NewTicket",

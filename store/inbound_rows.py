@@ -1,4 +1,8 @@
-"""Rows of the support mailbox's tables, and the statements run on the database thread."""
+"""Rows of the support mailbox's tables, and the statements run on the database thread.
+
+Called by ``InboundRepo`` and by the mail batch's writer (``store.mail_batch``), never from
+outside the store.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from assistant.clock import iso, parse_iso
-from store.outbox import QueuedMail, insert_outbox
 from store.tickets import Ticket, insert_message, insert_ticket, ticket_from_row
+from store.values import iso, parse_iso
 
 
 @dataclass(frozen=True)
@@ -207,45 +210,6 @@ def upsert_failure(
         " status = excluded.status, cleared_at = NULL",
         (address.lower(), iso(now), message_id, status[:20]),
     )
-
-
-@dataclass(frozen=True)
-class TicketAnswer:
-    """An answer as its ticket keeps it."""
-
-    ticket_id: int
-    author: str  # assistant | staff
-    kind: str
-    body: str
-    auto_reply_to: str | None  # an automatic answer's address, counted by the loop guard
-    touches_ticket: bool = True  # False when the ticket's updated_at is already this moment
-
-
-def insert_answer(
-    conn: sqlite3.Connection, answer: TicketAnswer, message_id: str, now: datetime
-) -> None:
-    """Keep an answer in its ticket (and in the loop guard's log when automatic)."""
-    at = iso(now)
-    insert_message(
-        conn,
-        (answer.ticket_id, "out", answer.author, answer.kind, answer.body, message_id, None, at),
-        touch=answer.touches_ticket,
-    )
-    if answer.auto_reply_to is not None:
-        conn.execute(
-            "INSERT INTO auto_replies (address, sent_at) VALUES (?, ?)",
-            (answer.auto_reply_to.lower(), at),
-        )
-
-
-def queue_answer(
-    conn: sqlite3.Connection, mail: QueuedMail, answer: TicketAnswer, now: datetime
-) -> bool:
-    """Queue an answer's mail and keep it in its ticket; False when its dedup key was queued."""
-    if not insert_outbox(conn, mail, now):
-        return False
-    insert_answer(conn, answer, mail.message_id, now)
-    return True
 
 
 def inbound_from_row(row: sqlite3.Row) -> InboundMail:

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from assistant.clock import iso, parse_iso
 from store.db import Database
+from store.values import iso, parse_iso
 
 
 @dataclass(frozen=True)

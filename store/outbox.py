@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 
-from assistant.clock import iso, parse_iso
 from store.db import Database
 from store.records import OutboxMail
+from store.values import iso, parse_iso
 
 
 class OutboxRepo:

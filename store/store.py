@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from store.accounts import AccountRepo
@@ -13,6 +14,7 @@ from store.contracts import ContractRepo
 from store.customers import CustomerRepo
 from store.db import Database
 from store.documents import DocumentRepo
+from store.imports import ImportRepo
 from store.inbound import InboundRepo
 from store.notices import NoticeRepo
 from store.outbox import OutboxRepo
@@ -36,11 +38,16 @@ class Store:
         self.inbound = InboundRepo(db)
         self.notices = NoticeRepo(db)
         self.communications = CommunicationRepo(db)
+        self.imports = ImportRepo(db)
 
     @classmethod
     async def open(cls, path: Path, *, message_id_domain: str = "localhost") -> Store:
         """Open the file, apply migrations, build the repositories."""
         return cls(await Database.open(path), message_id_domain=message_id_domain)
+
+    def transaction(self) -> AbstractAsyncContextManager[Database]:
+        """``async with store.transaction():`` one transaction; nested calls join the outer one."""
+        return self.db.transaction()
 
     async def close(self) -> None:
         """Close the database."""

@@ -1,4 +1,9 @@
-"""Support tickets and their messages, whatever channel they came from."""
+"""Support tickets and their messages, whatever channel they came from.
+
+An answer sent by mail is queued in the outbox and kept in its ticket in one step
+(``queue_answer``). The synchronous ``insert_*`` functions run on the database thread, for the
+repository here and for ``store.mail_batch``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from assistant.clock import iso, parse_iso
 from store.audit import insert_audit
 from store.db import Database
+from store.outbox import QueuedMail, insert_outbox
+from store.values import iso, parse_iso
 
 REFERENCE_PREFIX = "AC-"
 OPEN_STATUSES = ("open", "answered", "auto_answered")
@@ -45,6 +51,18 @@ class TicketMessage:
     message_id: str | None
     inbound_id: int | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketAnswer:
+    """An answer as its ticket keeps it."""
+
+    ticket_id: int
+    author: str  # assistant | staff
+    kind: str
+    body: str
+    auto_reply_to: str | None  # an automatic answer's address, counted by the loop guard
+    touches_ticket: bool = True  # False when the ticket's updated_at is already this moment
 
 
 class TicketRepo:
@@ -124,6 +142,24 @@ class TicketRepo:
         async with self.db.transaction():
             return int(await self.db.run(insert_message, values))
 
+    async def add_customer_message(
+        self,
+        ticket: Ticket,
+        text: str,
+        now: datetime,
+        *,
+        message_id: str | None = None,
+        inbound_id: int | None = None,
+    ) -> None:
+        """The customer wrote again: keep it; an answered or closed ticket opens again."""
+        async with self.db.transaction():
+            await self.db.run(insert_customer_message, ticket, text, now, message_id, inbound_id)
+
+    async def queue_answer(self, mail: QueuedMail, answer: TicketAnswer, now: datetime) -> bool:
+        """Queue an answer's mail and keep it in its ticket; False when its dedup key was queued."""
+        async with self.db.transaction():
+            return await self.db.run(queue_answer, mail, answer, now)
+
     async def messages(self, ticket_id: int) -> list[TicketMessage]:
         """A ticket's messages, oldest first."""
         rows = await self.db.fetchall(
@@ -159,6 +195,33 @@ def update_status(conn: sqlite3.Connection, ticket_id: int, status: str, now: da
     conn.execute(
         "UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", (status, iso(now), ticket_id)
     )
+
+
+def insert_answer(
+    conn: sqlite3.Connection, answer: TicketAnswer, message_id: str, now: datetime
+) -> None:
+    """Keep an answer in its ticket (and in the loop guard's log when automatic)."""
+    at = iso(now)
+    insert_message(
+        conn,
+        (answer.ticket_id, "out", answer.author, answer.kind, answer.body, message_id, None, at),
+        touch=answer.touches_ticket,
+    )
+    if answer.auto_reply_to is not None:
+        conn.execute(
+            "INSERT INTO auto_replies (address, sent_at) VALUES (?, ?)",
+            (answer.auto_reply_to.lower(), at),
+        )
+
+
+def queue_answer(
+    conn: sqlite3.Connection, mail: QueuedMail, answer: TicketAnswer, now: datetime
+) -> bool:
+    """Queue an answer's mail and keep it in its ticket; False when its dedup key was queued."""
+    if not insert_outbox(conn, mail, now):
+        return False
+    insert_answer(conn, answer, mail.message_id, now)
+    return True
 
 
 def insert_customer_message(

@@ -90,7 +90,7 @@ async def test_a_file_read_in_small_chunks_gives_the_same_report_with_and_withou
         async def prepare(batch: Batch) -> None:
             got.extend(zip(batch.lines, map(tuple, batch.rows), strict=True))
 
-        await stream.apply(store.db, prepare, skip_invalid=True, batch=4)
+        await stream.apply(store.imports, prepare, skip_invalid=True, batch=4)
         return got, stream.report.bad, stream.report.rows
 
     with_fast, without = await run(DocumentChunks()), await run(None)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from assistant.area import TELEGRAM_TEXT_LIMIT, telegram_length
 from assistant.clock import ManualClock
 from assistant.dialogs.core import Assistant
+from bot.telegram_text import TEXT_LIMIT, telegram_length
 from store.store import Store
 from tests.fixtures.area_data import AreaData
 from tests.fixtures.dialogs import button, labels, text
+from tests.fixtures.telegram import TelegramHarness
 from tests.test_contracts import logged_in_chat
+
+LONG_BODY = "\n".join(f"Paragrafo {n}: " + "testo " * 60 for n in range(40))
 
 
 async def test_newest_first_unread_marked_and_opening_marks_read(
@@ -38,23 +41,41 @@ async def test_newest_first_unread_marked_and_opening_marks_read(
     assert "▫️ 15/01/2026 · Nuovo IBAN" in shown
 
 
-async def test_a_long_communication_arrives_in_several_messages(
+async def test_a_long_communication_is_one_reply_of_the_core(
     assistant: Assistant, area: AreaData, store: Store, clock: ManualClock
 ) -> None:
     customer = await area.customer()
-    body = "\n".join(f"Paragrafo {n}: " + "testo " * 60 for n in range(40))
     await store.communications.create_for(
-        [customer], subject="Condizioni", body=body, now=clock.now()
+        [customer], subject="Condizioni", body=LONG_BODY, now=clock.now()
     )
     (item,) = await store.communications.for_customer(customer)
     chat = await logged_in_chat(assistant, area, customer)
 
     out = await chat.press(f"com:o:{item.id}")
 
-    assert len(out.replies) > 1
-    assert all(telegram_length(r.text) <= TELEGRAM_TEXT_LIMIT for r in out.replies)
-    assert "Paragrafo 0:" in out.replies[0].text and "Paragrafo 39:" in out.replies[-1].text
+    (reply,) = out.replies  # the channel splits it (Telegram: below)
+    assert "Paragrafo 0:" in reply.text and "Paragrafo 39:" in reply.text
     assert labels(out) == ["↩️ Elenco comunicazioni"]
+
+
+async def test_a_long_communication_arrives_in_several_messages(
+    telegram: TelegramHarness, area: AreaData, store: Store, clock: ManualClock
+) -> None:
+    customer = await area.customer()
+    await store.communications.create_for(
+        [customer], subject="Condizioni", body=LONG_BODY, now=clock.now()
+    )
+    (item,) = await store.communications.for_customer(customer)
+    await area.link_chat(await area.account(customer), "4242")
+
+    answer = await telegram.press(4242, f"com:o:{item.id}")
+
+    assert len(answer.texts) > 1
+    assert all(telegram_length(t) <= TEXT_LIMIT for t in answer.texts)
+    assert "Paragrafo 0:" in answer.texts[0] and "Paragrafo 39:" in answer.texts[-1]
+    messages = [c for c in answer.calls if c.method == "sendMessage"]
+    assert [bool(c.buttons) for c in messages] == [False] * (len(messages) - 1) + [True]
+    assert answer.buttons == [("↩️ Elenco comunicazioni", "com:l:0")]
 
 
 async def test_another_customers_communication_is_refused(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from assistant.area import TELEGRAM_TEXT_LIMIT, telegram_length
 from assistant.clock import ManualClock
 from assistant.dialogs.core import Assistant
+from bot.telegram_text import TEXT_LIMIT as TELEGRAM_TEXT_LIMIT
+from bot.telegram_text import telegram_length
 from store.store import Store
 from tests.fixtures.area_data import AreaData
 from tests.fixtures.dialogs import Chat, button, labels, text

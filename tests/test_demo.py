@@ -11,9 +11,9 @@ from pypdf import PdfReader
 from stdnum.it import codicefiscale, iva
 
 from assistant.settings import Settings
-from bankfiles.demo import make_demo
 from bankfiles.demodata import FLEET_CONTRACTS, make_customer
 from store.store import Store
+from tests.fixtures.commands import make_demo
 
 CUSTOMERS = 4
 

@@ -8,13 +8,12 @@ import re
 from assistant.clock import ManualClock
 from assistant.dialogs.context import Context
 from assistant.dialogs.core import Assistant
-from assistant.dialogs.messages import Incoming
-from assistant.dialogs.registry import Registry, load_flows
+from assistant.dialogs.messages import COMMANDS, Attachment, Incoming
+from assistant.dialogs.registry import Registry, command, load_flows
 from assistant.settings import Settings
-from assistant.texts import Texts
 from store.store import Store
 from tests.fixtures.customers import KnownCustomers
-from tests.fixtures.dialogs import Chat, labels, text
+from tests.fixtures.dialogs import Chat, labels, make_assistant, text
 
 
 async def test_start_shows_welcome_privacy_and_the_logged_out_menu(assistant: Assistant) -> None:
@@ -80,19 +79,13 @@ async def test_an_exception_becomes_a_polite_message(
     store: Store, settings: Settings, clock: ManualClock
 ) -> None:
     registry = Registry()
-    load_flows()  # the real flows register into the global registry, not this one
+    assert load_flows() is not load_flows()  # each load builds its own registry, not this one
 
     @registry.command("start")
     async def broken(ctx: Context) -> None:
         raise RuntimeError("boom with secret RSSMRA85T10A562S")
 
-    core = Assistant(
-        store=store,
-        texts=Texts(settings.templates_dir),
-        settings=settings,
-        clock=clock,
-        registry=registry,
-    )
+    core = make_assistant(store, settings, clock, registry=registry)
     out = await Chat(core).say("/start")
     assert "qualcosa è andato storto" in text(out)
     assert "boom" not in text(out)
@@ -142,3 +135,33 @@ async def test_support_opens_a_ticket_linked_to_the_chat(
     assert ticket is not None and (ticket.channel, ticket.contact) == ("telegram", "555")
     (message,) = await store.tickets.messages(ticket.id)
     assert message.body == "Non riesco a scaricare la fattura di marzo"
+
+
+async def test_the_decorators_only_mark_and_each_load_builds_a_registry() -> None:
+    async def handler(ctx: Context) -> None: ...
+
+    assert command("prova", login_required=True)(handler) is handler
+    assert "prova" not in load_flows().commands  # marked outside assistant.flows: not loaded
+    registry = Registry()
+    registry.add(handler)
+    assert registry.commands["prova"].handler is handler
+    assert registry.commands["prova"].login_required
+
+    first, second = load_flows(), load_flows()
+    assert first is not second and first.flows["login"] is not second.flows["login"]
+    assert set(first.commands) == set(COMMANDS) - {"annulla"}  # /annulla is the dispatcher's
+
+
+async def test_document_sent_hooks_are_given_when_the_registry_is_built() -> None:
+    seen: list[str] = []
+
+    async def broken(attachment: Attachment, file_id: str) -> None:
+        raise RuntimeError("a failing hook does not stop the others")
+
+    async def keep(attachment: Attachment, file_id: str) -> None:
+        seen.append(file_id)
+
+    registry = load_flows(document_sent=[broken, keep])
+    await registry.document_delivered(Attachment("f.pdf", document_id=1), "FILE-1")
+    assert seen == ["FILE-1"]
+    assert load_flows().document_sent_hooks == ()

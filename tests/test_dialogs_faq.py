@@ -8,9 +8,8 @@ from assistant.clock import ManualClock
 from assistant.dialogs.core import Assistant
 from assistant.faq import FaqMatcher
 from assistant.settings import Settings
-from assistant.texts import Texts
 from store.store import Store
-from tests.fixtures.dialogs import Chat, text
+from tests.fixtures.dialogs import Chat, make_assistant, text
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +22,7 @@ def matcher() -> FaqMatcher:
 def faq_assistant(
     store: Store, settings: Settings, clock: ManualClock, matcher: FaqMatcher
 ) -> Assistant:
-    return Assistant(
-        store=store,
-        texts=Texts(settings.templates_dir),
-        settings=settings,
-        clock=clock,
-        faq=matcher,
-    )
+    return make_assistant(store, settings, clock, faq=matcher)
 
 
 async def test_a_question_gets_the_faq_answer_and_buttons_open_answers(

@@ -7,10 +7,17 @@ import pytest
 from assistant.clock import ManualClock
 from assistant.dialogs.core import Assistant
 from assistant.settings import Settings
-from assistant.texts import Texts
 from store.store import Store
 from tests.fixtures.customers import KnownCustomers
-from tests.fixtures.dialogs import Chat, button, credentials_in, mails, register, text
+from tests.fixtures.dialogs import (
+    Chat,
+    button,
+    credentials_in,
+    mails,
+    make_assistant,
+    register,
+    text,
+)
 
 
 async def test_registration_creates_a_pending_account_and_one_mail(
@@ -208,9 +215,7 @@ async def test_a_restart_continues_the_registration(
     await chat.say(f"{person.contract}/{person.module}")
     reopened = await Store.open(settings.db_path)
     try:
-        fresh = Assistant(
-            store=reopened, texts=Texts(settings.templates_dir), settings=settings, clock=clock
-        )
+        fresh = make_assistant(reopened, settings, clock)
         chat = Chat(fresh)
         out = await chat.say(person.fiscal_code)
         assert "e-mail" in text(out)

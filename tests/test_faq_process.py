@@ -16,8 +16,10 @@ import pytest_asyncio
 
 from assistant.faq import FaqMatch, FaqMatcher
 from assistant.faq.matcher import read_examples
+from mailbox.inbound.batch import PreparedMail, batch_match, prepare_and_match
 from mailbox.inbound.faq_process import FaqProcess, FaqUnavailable
-from tests.mailbox_support import process_alive
+from mailbox.inbound.imap import FetchedMail
+from tests.mailbox_support import fixture_bytes, process_alive
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -96,6 +98,31 @@ async def test_the_child_gives_the_in_process_verdicts(faq: FaqProcess, local: F
     assert found[6] == ("greeting", None, "it")
     assert found[8][0] != "answer"  # out of scope: no FAQ answer
     assert await faq.match_many([]) == []
+
+
+async def test_the_child_parses_triages_and_matches_a_batch_as_in_process(
+    faq: FaqProcess, local: FaqMatcher
+) -> None:
+    names = ("plain_it", "english_question", "out_of_office", "reply_to_other")
+    fetched = [
+        FetchedMail(n, len(raw), raw, False) for n, raw in enumerate(map(fixture_bytes, names))
+    ]
+    own = ("areaclienti@localhost",)
+    prepared = await faq.prepare_many(fetched, 10**7, own)
+    expected = prepare_and_match(fetched, 10**7, own, batch_match(local))
+    assert [ready.fetched for ready in prepared] == fetched  # the parent's bytes again
+    assert [ready.triage for ready in prepared] == [ready.triage for ready in expected]
+    assert [ready.mail for ready in prepared] == [ready.mail for ready in expected]
+
+    def verdict(ready: PreparedMail) -> Verdict | None:
+        match = ready.faq_match
+        return (match.kind, match.faq_id, match.language) if match is not None else None
+
+    found = [verdict(ready) for ready in prepared]
+    assert found == [verdict(ready) for ready in expected]
+    assert found[0] == ("answer", "password-non-ricevuta", "it")
+    assert found[2] is None  # automatic mail: never matched, never answered
+    assert await faq.prepare_many([], 10**7, own) == []
 
 
 async def test_the_event_loop_runs_while_the_child_matches(faq: FaqProcess) -> None:

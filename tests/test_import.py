@@ -17,9 +17,9 @@ from bankfiles.importer import (
     EXIT_SKIPPED,
     EXIT_UNUSABLE,
     import_file,
-    run_import,
 )
 from store.store import Store
+from tests.fixtures.commands import run_import
 
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOMERS_HEADER = "customer_code,kind,name,fiscal_code"

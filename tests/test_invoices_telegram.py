@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
 
-from assistant.dialogs.registry import REGISTRY
 from assistant.flows.invoices import file_id_keeper
 from assistant.settings import Settings
 from store.store import Store
@@ -18,11 +16,9 @@ CHAT = 4242
 
 
 @pytest.fixture
-async def keeping_file_ids(telegram: TelegramHarness) -> AsyncIterator[None]:
+async def keeping_file_ids(telegram: TelegramHarness) -> None:
     """The composition root's hook that stores Telegram's file_id after an upload."""
-    hook = REGISTRY.document_sent(file_id_keeper(telegram.store))
-    yield
-    REGISTRY.document_sent_hooks.remove(hook)
+    await telegram.use_hooks(file_id_keeper)
 
 
 async def customer_with_document(area: AreaData, number: str = "2024/000123") -> tuple[int, int]:

@@ -18,8 +18,9 @@ from tests.mailbox_support import keyword_answer, mail
 
 
 def prepared(*raws: bytes) -> list[PreparedMail]:
-    """Mails as the worker hands them to the ledger (parsed, not matched)."""
-    return prepare([FetchedMail(n, len(raw), raw, False) for n, raw in enumerate(raws, 1)], 10**7)
+    """Mails as the worker hands them to the ledger (parsed and triaged, not matched)."""
+    fetched = [FetchedMail(n, len(raw), raw, False) for n, raw in enumerate(raws, 1)]
+    return prepare(fetched, 10**7, ())
 
 
 async def record(
@@ -27,11 +28,9 @@ async def record(
 ) -> list[Recorded]:
     """One batch, one transaction, as the worker runs it."""
     ledger = MailLedger(
-        settings, TicketService(store, texts, settings), keyword_answer, (), lambda point: None
+        settings, TicketService(store, texts, settings), keyword_answer, lambda point: None
     )
-    async with store.db.transaction():
-        recorded: list[Recorded] = await store.db.run(ledger.record, 7, batch, clock.now())
-    return recorded
+    return await store.inbound.record_batch(ledger.record, 7, batch, clock.now())
 
 
 async def test_each_acknowledgement_carries_its_own_ticket_and_reads_as_rendered(

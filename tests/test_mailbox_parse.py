@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from assistant.tickets import ticket_reference
-from mailbox.inbound.decide import (
+from mailbox.inbound.parse import parse_mail
+from mailbox.inbound.triage import (
     ACCOUNT_DATA,
     automatic_reason,
     detect_language,
     is_failure_report,
     question_text,
 )
-from mailbox.inbound.parse import parse_mail
 
 DATA = Path(__file__).parent / "data" / "mail"
 FIXTURES = sorted(path.stem for path in DATA.glob("*.eml"))

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from assistant.clock import ManualClock
-from assistant.communications import run_announce
 from assistant.notices import NoticeFanout
 from assistant.settings import Settings
 from assistant.texts import Texts
 from store.store import Store
 from tests.fixtures.area_data import AreaData
+from tests.fixtures.commands import run_announce
 
 
 @pytest.fixture

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from datetime import date
 
 from assistant.clock import ManualClock
 from assistant.dialogs.messages import Reply
-from assistant.notice_delivery import Notifier, TelegramNoticeSender
+from assistant.notice_delivery import Notifier, Pacing, TelegramNoticeSender
 from assistant.notices import NoticeFanout
 from assistant.settings import Settings
 from assistant.texts import Texts
+from bot.telegram_render import TELEGRAM_PACING
 from mailbox.outbound.sender import OutboxSender
 from store.store import Store
 from tests.fixtures.area_data import AreaData
@@ -25,13 +27,14 @@ def fanout_for(
     clock: ManualClock,
     store: Store | None = None,
     notifier: Notifier | None = None,
-    **sender: float,
+    pacing: Pacing | None = None,
 ) -> NoticeFanout:
-    """A fan-out on the harness's store (or ``store``) sending through its bot."""
+    """A fan-out on the harness's store (or ``store``) sending through its bot (at ``pacing``
+    instead of Telegram's when given)."""
     store = store or telegram.store
     assert store is not None and telegram.front is not None
     notifier = notifier or telegram.front.notifier()
-    delivery = TelegramNoticeSender(store, notifier, clock, **sender)  # type: ignore[arg-type]
+    delivery = TelegramNoticeSender(store, notifier, clock, pacing=pacing)
     return NoticeFanout(
         store, Texts(telegram.settings.templates_dir), telegram.settings, clock, telegram=delivery
     )
@@ -147,7 +150,8 @@ async def test_one_chat_gets_at_most_one_message_per_interval(
     await store.communications.create_for(
         [customer], subject="Avviso", body="Testo", now=clock.now()
     )
-    fanout = fanout_for(telegram, clock, chat_interval=0.3)
+    pacing = dataclasses.replace(TELEGRAM_PACING, chat_interval_seconds=0.3)
+    fanout = fanout_for(telegram, clock, pacing=pacing)
 
     await fanout.process_pending()
     assert fanout.telegram is not None and await fanout.telegram.send_due() == 2
@@ -162,6 +166,7 @@ class KillAfter:
 
     def __init__(self, notifier: Notifier, sends: int) -> None:
         self.notifier = notifier
+        self.pacing = notifier.pacing
         self.left = sends
         self.victim: asyncio.Task[None] | None = None
 
@@ -184,7 +189,8 @@ async def test_a_notice_is_sent_exactly_once_across_a_kill_and_restart(
     assert telegram.front is not None
     first_process = await Store.open(settings.db_path)
     killer = KillAfter(telegram.front.notifier(), sends=3)
-    fanout = fanout_for(telegram, clock, store=first_process, notifier=killer, per_second=4)
+    slow = dataclasses.replace(TELEGRAM_PACING, per_second=4)
+    fanout = fanout_for(telegram, clock, store=first_process, notifier=killer, pacing=slow)
     task = asyncio.create_task(fanout.run())
     killer.victim = task
     with contextlib.suppress(asyncio.CancelledError):

@@ -16,8 +16,9 @@ import pytest
 
 from assistant.clock import ManualClock, iso
 from assistant.settings import Settings
-from mailbox.outbound.sender import MAX_RETRY, OutboxSender, run_outbox_listing, run_outbox_retry
+from mailbox.outbound.sender import MAX_RETRY, OutboxSender
 from store.store import Store
+from tests.fixtures.commands import run_outbox_listing, run_outbox_retry
 from tests.fixtures.smtp import SmtpServer
 
 CUSTOMER = "mario.rossi@example.it"

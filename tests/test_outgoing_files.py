@@ -15,9 +15,10 @@ import pytest
 from assistant.clock import ManualClock
 from assistant.settings import Settings
 from mailbox.outbound.compose import build_message
-from mailbox.outbound.sender import OutboxSender, run_outbox_listing
+from mailbox.outbound.sender import OutboxSender
 from store.records import OutboxMail
 from store.store import Store
+from tests.fixtures.commands import run_outbox_listing
 from tests.test_outgoing import BODY, CUSTOMER, SUBJECT, enqueue
 
 

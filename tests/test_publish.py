@@ -10,8 +10,9 @@ from fpdf import FPDF
 
 from assistant.clock import ManualClock
 from assistant.settings import Settings
-from bankfiles.importer import EXIT_BAD_ROWS, EXIT_OK, import_file, publish_file, run_publish
+from bankfiles.importer import EXIT_BAD_ROWS, EXIT_OK, import_file, publish_file
 from store.store import Store
+from tests.fixtures.commands import run_publish
 
 MANIFEST_HEADER = "document_number,contract_number,document_type,issue_date,amount,file"
 

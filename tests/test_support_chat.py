@@ -11,9 +11,9 @@ from assistant.dialogs.messages import Outcome, Reply
 from assistant.settings import Settings
 from assistant.texts import Texts
 from assistant.tickets import TicketService
-from staff.tickets import run_tickets
 from store.store import Store
 from store.tickets import Ticket
+from tests.fixtures.commands import run_tickets
 from tests.fixtures.dialogs import Chat, RecordingNotifier, button, labels, text
 from tests.fixtures.telegram import TelegramHarness
 
@@ -172,7 +172,7 @@ async def test_reply_button_through_the_bot_api(telegram: TelegramHarness) -> No
         telegram.store,
         Texts(telegram.settings.templates_dir),
         telegram.settings,
-        notifier=telegram.assistant.notifier,
+        notifier=telegram.notifier,
     )
 
     await service.staff_reply(ticket, "Ora arrivano.", telegram.clock.now())

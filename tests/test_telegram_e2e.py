@@ -10,7 +10,6 @@ import pytest
 
 from assistant.clock import ManualClock
 from assistant.credentials import hash_password
-from assistant.dialogs.registry import REGISTRY
 from assistant.flows.menu import guide_file_id_keeper, guide_key
 from assistant.guide import guide_pdf_path
 from assistant.settings import Settings
@@ -221,11 +220,9 @@ async def test_the_guide_arrives_as_a_pdf_document(bot: TelegramHarness) -> None
 
 
 @pytest.fixture
-async def keeping_guide_file_ids(bot: TelegramHarness) -> AsyncIterator[None]:
+async def keeping_guide_file_ids(bot: TelegramHarness) -> None:
     """The composition root's hook that stores Telegram's file_id of an uploaded guide."""
-    hook = REGISTRY.document_sent(guide_file_id_keeper(bot.store))
-    yield
-    REGISTRY.document_sent_hooks.remove(hook)
+    await bot.use_hooks(guide_file_id_keeper)
 
 
 async def test_the_guide_is_uploaded_once_then_sent_by_file_id(

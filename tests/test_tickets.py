@@ -13,8 +13,8 @@ from assistant.settings import Settings
 from assistant.texts import Texts
 from assistant.tickets import TicketService, reply_subject
 from mailbox.outbound.sender import OutboxSender
-from staff.tickets import run_tickets
 from store.store import Store
+from tests.fixtures.commands import run_tickets
 from tests.fixtures.dialogs import RecordingNotifier
 from tests.fixtures.dovecot import ImapAccount
 from tests.fixtures.smtp import SmtpServer

@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from assistant.dialogs.messages import Attachment, Button, Incoming, Reply
+from assistant.settings import Settings
 from store.accounts import Account
 from store.chats import ChatState
+from store.store import Store
 
 if TYPE_CHECKING:
     from assistant.dialogs.core import Assistant
@@ -49,12 +51,12 @@ class Context:
     # --- services ---------------------------------------------------------------------------
 
     @property
-    def store(self) -> Any:
-        """The ``Store`` (typed Any so flows can use repos added by other modules)."""
+    def store(self) -> Store:
+        """The ``Store``: one repository per capability, and ``db.transaction()``."""
         return self.assistant.store
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         """The ``Settings``."""
         return self.assistant.settings
 

@@ -9,24 +9,25 @@ The pieces
   ``other``). ``command`` is the canonical Italian name (``/invoices`` arrives as ``fatture``);
   ``callback`` is a pressed button's data. Front-ends (``bot/telegram_app.py``,
   ``bot/console.py``) build it with ``Incoming.from_text`` / ``from_button`` / ``other``.
-* ``Assistant.handle(incoming) -> Outcome`` (``assistant/core.py``) — the dispatcher. It loads
-  the chat's state from the store, checks the session, routes, saves the state, and never lets an
-  exception out (the customer reads ``errors/unexpected``). One chat's updates are handled in
-  order (a per-chat lock); different chats concurrently.
-* ``Context`` (``assistant/context.py``) — what a handler gets: ``ctx.incoming``, ``ctx.text``,
-  ``ctx.store``, ``ctx.settings``, ``ctx.now``, ``ctx.lang``, ``ctx.account`` (the logged-in
-  ``store.accounts.Account`` or None; ``ctx.account.customer_id`` is the customer), and
+* ``Assistant.handle(incoming) -> Outcome`` (``assistant/dialogs/core.py``) — the dispatcher.
+  It loads the chat's state from the store, checks the session, routes, saves the state, and
+  never lets an exception out (the customer reads ``errors/unexpected``). One chat's updates are
+  handled in order (a per-chat lock); different chats concurrently.
+* ``Context`` (``assistant/dialogs/context.py``) — what a handler gets: ``ctx.incoming``,
+  ``ctx.text``, ``ctx.store``, ``ctx.settings``, ``ctx.now``, ``ctx.lang``, ``ctx.account`` (the
+  logged-in ``store.accounts.Account`` or None; ``ctx.account.customer_id`` is the customer), and
   ``ctx.say("template/name", buttons=[[ctx.button("label_key", "data")]], document=..., **vars)``,
   ``ctx.send(Reply(...))``, ``ctx.delete_incoming()`` (a message that held a secret),
   ``ctx.toast(text)`` (answer to a button press), ``await ctx.audit("event", detail=...)``,
   ``await ctx.run_command("menu")``.
 * ``Outcome`` — replies (``Reply(text, buttons, document=Attachment(...))``), message ids to
   delete first, and the button-press answer. Buttons are rows of ``Button(label, data)``; data is
-  at most 64 bytes.
+  a short token, a prefix and ids (the channel limits its size).
 
 A single-step command or button
 -------------------------------
-Put a module in ``assistant/flows/`` (every module there is imported at start-up)::
+Put a module in ``assistant/flows/``: ``load_flows()`` imports every module there and registers
+what its decorators marked (the decorators themselves register nothing)::
 
     from assistant.dialogs.conversation import Context, button, command
 
@@ -100,8 +101,9 @@ Files for Telegram
 ------------------
 A ``Reply`` can carry ``Attachment(filename, path=..., caption=..., document_id=...,
 file_id=...)``. The Telegram front-end sends by ``file_id`` when given and falls back to
-uploading ``path`` when Telegram refuses it; after an upload it calls every hook registered with
-``@document_sent`` as ``await hook(attachment, new_file_id)`` — register one to store the id.
+uploading ``path`` when Telegram refuses it; after an upload it calls
+``registry.document_delivered(attachment, new_file_id)``, which runs the ``document_sent`` hooks
+the composition root gave ``load_flows(document_sent=...)`` (they store the id).
 
 Texts
 -----
@@ -125,12 +127,11 @@ from assistant.dialogs.messages import (
     canonical_command,
 )
 from assistant.dialogs.registry import (
-    REGISTRY,
+    DocumentSentHook,
     Flow,
     Registry,
     button,
     command,
-    document_sent,
     flow,
     load_flows,
     text_handler,
@@ -140,11 +141,11 @@ from assistant.dialogs.registry import (
 __all__ = [
     "ALIASES",
     "COMMANDS",
-    "REGISTRY",
     "Assistant",
     "Attachment",
     "Button",
     "Context",
+    "DocumentSentHook",
     "Flow",
     "Incoming",
     "Outcome",
@@ -153,7 +154,6 @@ __all__ = [
     "button",
     "canonical_command",
     "command",
-    "document_sent",
     "flow",
     "load_flows",
     "text_handler",

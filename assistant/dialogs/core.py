@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+import enum
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.clock import Clock
 from assistant.dialogs.context import Context
+from assistant.dialogs.locks import ChatLocks
 from assistant.dialogs.messages import (
     COMMANDS,
     Attachment,
+    Button,
     Incoming,
     Outcome,
     Reply,
     canonical_command,
 )
-from assistant.dialogs.registry import Registry, Route, load_flows
+from assistant.dialogs.pages import MessageLimit
+from assistant.dialogs.registry import Flow, Registry, Route, load_flows
 from assistant.settings import Settings
 from assistant.texts import LANGUAGES, Texts
+from assistant.tickets import TicketService
 from store.chats import ChatState
+from store.store import Store
+
+if TYPE_CHECKING:
+    from assistant.faq import FaqMatcher
 
 logger = logging.getLogger(__name__)
 
@@ -35,27 +42,7 @@ FLOOD_WINDOW_SECONDS = 60.0  # ... in this many seconds; more get one "slow down
 PRUNE_EVERY = 500  # updates between two clean-ups of old rate-limit attempts
 ATTEMPTS_KEPT = timedelta(days=2)  # longer than any rate-limit window
 Deliver = Callable[[Outcome], Awaitable[None]]
-
-
-class ChatLocks:
-    """One asyncio.Lock per chat, created on demand and dropped when nobody waits."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._holders: dict[str, int] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        """Run the block alone for this chat; waiters go in arrival order."""
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._holders[key] = self._holders.get(key, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._holders[key] -= 1
-            if not self._holders[key]:
-                del self._holders[key], self._locks[key]
+Current = tuple[Flow[Any], enum.Enum] | None  # the flow in progress and its state
 
 
 class Assistant:
@@ -64,12 +51,13 @@ class Assistant:
     def __init__(
         self,
         *,
-        store: Any,
+        store: Store,
         texts: Texts,
         settings: Settings,
         clock: Clock,
-        faq: Any | None = None,
-        notifier: Any | None = None,
+        tickets: TicketService,
+        message_limit: MessageLimit,
+        faq: FaqMatcher | None = None,
         registry: Registry | None = None,
         mail_queued: Callable[[], None] | None = None,
     ) -> None:
@@ -77,8 +65,9 @@ class Assistant:
         self.texts = texts
         self.settings = settings
         self.clock = clock
-        self.faq = faq  # assistant.faq.FaqMatcher, or None (free text then gets a fallback)
-        self.notifier = notifier  # sends to a chat outside an update (staff replies, notices)
+        self.tickets = tickets  # /assistenza opens tickets and adds to them
+        self.message_limit = message_limit  # what one message of the channel holds (pages)
+        self.faq = faq  # None: free text gets a polite fallback
         self.registry = registry or load_flows()
         self._mail_queued = mail_queued  # e.g. OutboxSender.wake: send the new mail now
         self._locks = ChatLocks()
@@ -96,13 +85,7 @@ class Assistant:
 
     async def document_delivered(self, attachment: Attachment, file_id: str) -> None:
         """A front-end uploaded ``attachment`` and got Telegram's ``file_id``: remember it."""
-        for hook in self.registry.document_sent_hooks:
-            try:
-                await hook(attachment, file_id)
-            except Exception:
-                logger.exception(
-                    "document_sent hook failed for document %s", attachment.document_id
-                )
+        await self.registry.document_delivered(attachment, file_id)
 
     def mail_queued(self) -> None:
         """A dialog queued an e-mail: wake the sender (when the composition root gave one)."""
@@ -225,7 +208,7 @@ class Assistant:
             if current is not None:
                 await current[0].ask(ctx, current[1])
 
-    async def _command(self, ctx: Context, name: str, current: Any) -> None:
+    async def _command(self, ctx: Context, name: str, current: Current) -> None:
         if name == "annulla":
             ctx.forget_request()
             if current is not None:
@@ -248,7 +231,7 @@ class Assistant:
             ctx.say("flow/interrupted", flow=ctx.label(current[0].title or current[0].name))
         await self._run(ctx, route)
 
-    async def _button(self, ctx: Context, data: str, current: Any) -> None:
+    async def _button(self, ctx: Context, data: str, current: Current) -> None:
         if current is not None and data.startswith(f"{current[0].name}:"):
             await current[0].on_input(ctx, current[1])
             return
@@ -295,5 +278,5 @@ class Assistant:
             ctx.incoming = asked
 
     @staticmethod
-    def _login_buttons(ctx: Context) -> list[list[Any]]:
+    def _login_buttons(ctx: Context) -> list[list[Button]]:
         return [[ctx.button("login", "cmd:accedi"), ctx.button("recover", "cmd:recupero")]]

@@ -29,7 +29,6 @@ COMMANDS: dict[str, str] = {
 }
 ALIASES: dict[str, str] = {english: italian for italian, english in COMMANDS.items()}
 
-MAX_CALLBACK_BYTES = 64  # Telegram's limit on a button's data
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.DOTALL)
 
 
@@ -134,14 +133,14 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Button:
-    """An inline button: the label the customer reads, the data we get back (≤ 64 bytes)."""
+    """An inline button: the label the customer reads, the data we get back when pressed.
+
+    The data is a short token, a route prefix and ids (``"inv:l:12:2024:0"``): channels limit
+    its size (Telegram's: ``CALLBACK_DATA_LIMIT`` in ``bot/telegram_text.py``, checked when the
+    keyboard is rendered)."""
 
     label: str
     data: str
-
-    def __post_init__(self) -> None:
-        if len(self.data.encode()) > MAX_CALLBACK_BYTES:
-            raise ValueError(f"button data longer than {MAX_CALLBACK_BYTES} bytes: {self.data!r}")
 
 
 @dataclass(frozen=True)

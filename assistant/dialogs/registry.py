@@ -1,8 +1,12 @@
-"""Where commands, buttons and flows are registered, so the dispatcher never needs editing.
+"""Commands, buttons and flows: marked where they are defined, collected by ``load_flows``.
 
-A later registration of the same command, button prefix or flow name wins, except that a
-placeholder (``placeholder=True``) never replaces a real handler: the issue-5 modules can be
-imported before or after the placeholders in ``assistant.flows.menu``.
+The decorators (``@command``, ``@button``, ``@flow``, ``@text_handler``, ``@text_route``) only
+mark a handler or a flow class with its route; they register nothing. ``load_flows()`` imports
+every module of ``assistant.flows``, collects what is marked there and returns a fresh
+``Registry`` (the composition root builds one, with its ``document_sent`` hooks; a test may
+build its own). A later registration of the same command, button prefix or flow name wins,
+except that a placeholder (``placeholder=True``) never replaces a real handler, whatever the
+order of the modules.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import enum
 import importlib
 import logging
 import pkgutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 if TYPE_CHECKING:
     from assistant.dialogs.context import Context
@@ -26,6 +31,8 @@ DocumentSentHook = Callable[["Attachment", str], Awaitable[None]]
 S = TypeVar("S", bound=enum.Enum)
 H = TypeVar("H", bound=Handler)
 F = TypeVar("F", bound="type[Flow[Any]]")
+FLOWS_PACKAGE = "assistant.flows"
+MARKS = "__dialog_routes__"  # the attribute the decorators set on what they mark
 
 
 class Flow(Generic[S]):
@@ -78,13 +85,37 @@ class Route:
 class Registry:
     """Commands by canonical name, buttons by data prefix, flows by name."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, document_sent: Iterable[DocumentSentHook] = ()) -> None:
         self.commands: dict[str, Route] = {}
         self.buttons: dict[str, Route] = {}
         self.flows: dict[str, Flow[Any]] = {}
         self.free_text: Handler | None = None
         self.text_routes: list[tuple[Callable[[str], bool], Route]] = []
-        self.document_sent_hooks: list[DocumentSentHook] = []
+        self.document_sent_hooks: tuple[DocumentSentHook, ...] = tuple(document_sent)
+
+    def add_module(self, module: ModuleType) -> None:
+        """Register what is marked in ``module`` and defined there (not merely imported)."""
+        for value in list(vars(module).values()):
+            if getattr(value, "__module__", None) == module.__name__:
+                self.add(value)
+
+    def add(self, target: object) -> None:
+        """Register a marked handler or flow class by its marks (in the order they were set)."""
+        for mark in marks_of(target):
+            if mark.kind == "flow":
+                self.flow(cast("type[Flow[Any]]", target))
+                continue
+            handler = cast(Handler, target)
+            if mark.kind == "command":
+                self.command(mark.key, login_required=mark.login_required,
+                             placeholder=mark.placeholder)(handler)  # fmt: skip
+            elif mark.kind == "button":
+                self.button(mark.key, login_required=mark.login_required,
+                            placeholder=mark.placeholder)(handler)  # fmt: skip
+            elif mark.kind == "text_handler":
+                self.text_handler(handler)
+            elif mark.recognises is not None:
+                self.text_route(mark.recognises, login_required=mark.login_required)(handler)
 
     def command(
         self, name: str, *, login_required: bool = False, placeholder: bool = False
@@ -134,10 +165,16 @@ class Registry:
             return None
         return Route("free_text", self.free_text, False, False)
 
-    def document_sent(self, hook: DocumentSentHook) -> DocumentSentHook:
-        """Register ``async def hook(attachment, file_id)`` called after an upload."""
-        self.document_sent_hooks.append(hook)
-        return hook
+    async def document_delivered(self, attachment: Attachment, file_id: str) -> None:
+        """A front-end uploaded ``attachment`` and got Telegram's ``file_id``: run every
+        ``document_sent`` hook (one failing does not stop the others)."""
+        for hook in self.document_sent_hooks:
+            try:
+                await hook(attachment, file_id)
+            except Exception:
+                logger.exception(
+                    "document_sent hook failed for document %s", attachment.document_id
+                )
 
     def find_button(self, data: str) -> Route | None:
         """The handler whose prefix is the longest one ``data`` starts with."""
@@ -162,20 +199,83 @@ class Registry:
         return decorate
 
 
-REGISTRY = Registry()
-command = REGISTRY.command
-button = REGISTRY.button
-flow = REGISTRY.flow
-text_handler = REGISTRY.text_handler
-text_route = REGISTRY.text_route
-document_sent = REGISTRY.document_sent
+@dataclass(frozen=True)
+class Mark:
+    """What a decorator noted on a handler or flow class, for the loader."""
 
-FLOWS_PACKAGE = "assistant.flows"
+    kind: Literal["command", "button", "flow", "text_handler", "text_route"]
+    key: str = ""
+    login_required: bool = False
+    placeholder: bool = False
+    recognises: Callable[[str], bool] | None = None
 
 
-def load_flows(package: str = FLOWS_PACKAGE) -> Registry:
-    """Import every module of ``assistant.flows`` (each registers itself); return the registry."""
+def _mark(target: object, mark: Mark) -> None:
+    """Append ``mark`` to the marks of ``target`` (its own, never a base class's)."""
+    setattr(target, MARKS, (*vars(target).get(MARKS, ()), mark))
+
+
+def marks_of(target: object) -> tuple[Mark, ...]:
+    """The marks set on ``target`` itself (a subclass of a marked flow has none of its own)."""
+    found: tuple[Mark, ...] = getattr(target, "__dict__", {}).get(MARKS, ())
+    return found
+
+
+def command(
+    name: str, *, login_required: bool = False, placeholder: bool = False
+) -> Callable[[H], H]:
+    """Mark ``async def handler(ctx)`` as the handler of /name (canonical Italian name)."""
+
+    def decorate(handler: H) -> H:
+        _mark(handler, Mark("command", name, login_required, placeholder))
+        return handler
+
+    return decorate
+
+
+def button(
+    prefix: str, *, login_required: bool = False, placeholder: bool = False
+) -> Callable[[H], H]:
+    """Mark a handler of the buttons whose data starts with ``prefix`` (longest wins)."""
+
+    def decorate(handler: H) -> H:
+        _mark(handler, Mark("button", prefix, login_required, placeholder))
+        return handler
+
+    return decorate
+
+
+def flow(cls: F) -> F:
+    """Mark a ``Flow`` subclass (class decorator); the registry makes one instance of it."""
+    _mark(cls, Mark("flow", cls.name))
+    return cls
+
+
+def text_handler(handler: H) -> H:
+    """Mark the handler of free text outside a flow that no text route claims (the FAQ)."""
+    _mark(handler, Mark("text_handler"))
+    return handler
+
+
+def text_route(
+    recognises: Callable[[str], bool], *, login_required: bool = False
+) -> Callable[[H], H]:
+    """Mark a handler of free text outside a flow that ``recognises(text)`` claims."""
+
+    def decorate(handler: H) -> H:
+        _mark(handler, Mark("text_route", login_required=login_required, recognises=recognises))
+        return handler
+
+    return decorate
+
+
+def load_flows(
+    package: str = FLOWS_PACKAGE, *, document_sent: Iterable[DocumentSentHook] = ()
+) -> Registry:
+    """A new ``Registry`` of everything marked in the modules of ``package`` (in the order of
+    their names, each in the order of definition), with the ``document_sent`` hooks."""
+    registry = Registry(document_sent=document_sent)
     root = importlib.import_module(package)
     for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda m: m.name):
-        importlib.import_module(f"{package}.{info.name}")
-    return REGISTRY
+        registry.add_module(importlib.import_module(f"{package}.{info.name}"))
+    return registry

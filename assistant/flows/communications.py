@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from assistant.area import customer_id, fit_page, int_parts, nav_row, refuse, split_text
 from assistant.dialogs.conversation import Button, Context, Reply, button, command
+from assistant.dialogs.pages import fit_page, nav_row
+from assistant.ownership import customer_id, int_parts, refuse
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ async def show_page(ctx: Context, offset: int) -> None:
             more=offset + count < total,
         )
 
-    text, shown = fit_page(render, len(items))
+    text, shown = fit_page(ctx, render, len(items))
     rows = [
         [Button(ctx.render("communications/button", item=item), f"com:o:{item.id}")]
         for item in items[:shown]
@@ -72,15 +73,13 @@ async def show_page(ctx: Context, offset: int) -> None:
 
 
 async def open_communication(ctx: Context, communication_id: int) -> None:
-    """The whole communication (in several messages when long); it is read from now on."""
+    """The whole communication (the channel splits a long one, the button on its last part);
+    it is read from now on."""
     item = await ctx.store.communications.get(communication_id)
     if item is None or item.customer_id != customer_id(ctx):
         await refuse(ctx, "communication", communication_id)
         return
     if item.unread:
         await ctx.store.communications.mark_read(item.id, ctx.now)
-    parts = split_text(ctx.render("communications/message", item=item))
     back = Button(ctx.render("contracts/labels", key="back_to_messages"), "com:l:0")
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        ctx.send(Reply(part, ((back,),) if last else ()))
+    ctx.send(Reply(ctx.render("communications/message", item=item), ((back,),)))

@@ -9,17 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from assistant.area import (
-    FIRST_YEAR,
-    customer_id,
-    fit_page,
-    in_rows,
-    int_parts,
-    nav_row,
-    owned_contract,
-    refuse,
-)
 from assistant.dialogs.conversation import Button, Context, Reply, button, command
+from assistant.dialogs.pages import fit_page, in_rows, nav_row
+from assistant.ownership import customer_id, int_parts, owned_contract, refuse
+from assistant.policy import FIRST_INVOICE_YEAR
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +72,7 @@ async def show_page(ctx: Context, status: str, offset: int) -> None:
             description_chars=DESCRIPTION_CHARS,
         )
 
-    text, shown = fit_page(render, len(contracts))
+    text, shown = fit_page(ctx, render, len(contracts))
     code = CODE_BY_STATUS[status]
     rows = in_rows([Button(c.label, f"ctr:o:{c.id}") for c in contracts[:shown]], 2)
     nav = nav_row(
@@ -102,7 +95,7 @@ async def show_contract(ctx: Context, contract_id: int) -> None:
     if contract is None:
         return
     found = await ctx.store.documents.years_for_contract(contract.id)
-    years = sorted((y for y in found if y >= FIRST_YEAR), reverse=True)
+    years = sorted((y for y in found if y >= FIRST_INVOICE_YEAR), reverse=True)
     rows = in_rows([Button(str(y), f"inv:l:{contract.id}:{y}:0") for y in years], 4)
     back = ctx.render("contracts/labels", key="back_to_contracts")
     rows.append([Button(back, f"ctr:l:{CODE_BY_STATUS[contract.status]}:0")])

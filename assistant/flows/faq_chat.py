@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assistant.dialogs.conversation import Button, Context, Reply, button, text_handler
 from assistant.errors import NotFound
 from assistant.texts import LANGUAGES
 
+if TYPE_CHECKING:
+    from assistant.faq import FaqReply
+
 logger = logging.getLogger(__name__)
 
 
-def _send(ctx: Context, reply: Any) -> None:
+def _send(ctx: Context, reply: FaqReply) -> None:
     buttons = tuple((Button(str(title)[:60], f"faq:{faq_id}"),) for faq_id, title in reply.choices)
     ctx.send(Reply(str(reply.text), buttons))
 

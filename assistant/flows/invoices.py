@@ -11,38 +11,36 @@ sends that document when it is the customer's.
 
 Telegram's file_id of an uploaded PDF is kept on the document and used the next time (the
 front-end uploads again when Telegram refuses it). The hook that keeps it needs the store, so the
-composition root registers it: ``REGISTRY.document_sent(file_id_keeper(store))``.
+composition root gives it to the registry: ``load_flows(document_sent=[file_id_keeper(store)])``.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
-from assistant.area import (
-    FIRST_YEAR,
-    customer_id,
-    fit_page,
-    in_rows,
-    int_parts,
-    nav_row,
-    owned_contract,
-    owned_document,
-    refuse,
-    with_owned_contract,
-)
 from assistant.dialogs.conversation import (
     Attachment,
     Button,
     Context,
+    DocumentSentHook,
     Reply,
     button,
     command,
     text_route,
 )
-from assistant.dialogs.registry import DocumentSentHook
+from assistant.dialogs.pages import fit_page, in_rows, nav_row
+from assistant.ownership import (
+    customer_id,
+    int_parts,
+    owned_contract,
+    owned_document,
+    refuse,
+    with_owned_contract,
+)
+from assistant.policy import FIRST_INVOICE_YEAR
 from store.records import Contract, Document
+from store.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +68,7 @@ def typed_document_number(text: str) -> str | None:
     return match["number"]
 
 
-def file_id_keeper(store: Any) -> DocumentSentHook:
+def file_id_keeper(store: Store) -> DocumentSentHook:
     """The ``document_sent`` hook that remembers Telegram's file_id of an uploaded PDF."""
 
     async def keep_file_id(attachment: Attachment, file_id: str) -> None:
@@ -168,7 +166,7 @@ async def show_years(ctx: Context, contract_id: int) -> None:
         found = await ctx.store.documents.years_for_contract(contract.id)
     else:
         found = await ctx.store.documents.years_for_customer(customer_id(ctx))
-    years = sorted((y for y in found if y >= FIRST_YEAR), reverse=True)
+    years = sorted((y for y in found if y >= FIRST_INVOICE_YEAR), reverse=True)
     rows = in_rows([Button(str(y), f"inv:l:{contract_id}:{y}:0") for y in years], 4)
     rows.append([Button(ctx.render("contracts/labels", key="change_contract"), "inv:c:0")])
     template = "invoices/choose_year" if years else "invoices/no_years"
@@ -211,7 +209,7 @@ async def show_documents(ctx: Context, contract_id: int, year: int, offset: int)
             contract_labels=labels,
         )
 
-    text, shown = fit_page(render, len(documents))
+    text, shown = fit_page(ctx, render, len(documents))
     rows = in_rows(
         [
             Button(ctx.render("invoices/document_button", document=d), f"doc:{d.id}")

@@ -1,7 +1,8 @@
 """/accedi (username, password, forced change of a temporary password) and /esci.
 
 Every message holding a password is deleted from the chat before the bot answers. After
-MAX_LOGIN_ATTEMPTS wrong passwords in a row the account is blocked until /recupero.
+MAX_LOGIN_ATTEMPTS wrong passwords in a row the account is blocked until /recupero
+(``policy.login_blocked``).
 """
 
 from __future__ import annotations
@@ -9,17 +10,14 @@ from __future__ import annotations
 import enum
 import logging
 from datetime import timedelta
-from typing import Any
 
-from assistant import credentials
+from assistant import credentials, policy
 from assistant.clock import iso, parse_iso
 from assistant.dialogs.conversation import Context, Flow, command, flow
 from assistant.flows.menu import main_menu
+from store.accounts import Account
 
 logger = logging.getLogger(__name__)
-
-CHAT_LIMIT = 10  # password attempts per chat ...
-CHAT_WINDOW = timedelta(minutes=15)  # ... in this window (guessing across usernames)
 
 
 class Step(enum.Enum):
@@ -69,8 +67,9 @@ class Login(Flow[Step]):
 
     async def _password(self, ctx: Context) -> None:
         store, now = ctx.store, ctx.now
-        key = f"login:chat:{ctx.incoming.channel}:{ctx.incoming.chat_id}"
-        if not await store.attempts.allow(key, limit=CHAT_LIMIT, window=CHAT_WINDOW, now=now):
+        key = policy.rate_key("login", "chat", ctx.incoming.channel, ctx.incoming.chat_id)
+        rate = policy.LOGIN_PER_CHAT
+        if not await store.attempts.allow(key, limit=rate.limit, window=rate.window, now=now):
             await ctx.audit("login_rate_limited")
             ctx.end_flow()
             ctx.say("login/too_many")
@@ -81,13 +80,14 @@ class Login(Flow[Step]):
             ctx.end_flow()
             ctx.say("login/blocked", buttons=[[ctx.button("recover", "cmd:recupero")]])
             return
-        if account is None or not await credentials.verify_password(
-            account.password_hash, ctx.text
-        ):
+        # argon2 runs with no such account too: "unknown username" takes as long as "wrong password"
+        known_hash = account.password_hash if account is not None else None
+        right = await credentials.verify_password(known_hash, ctx.text)
+        if account is None or not right:
             await self._wrong_password(ctx, account)
             return
-        if account.password_temporary and (
-            account.password_expires_at is None or now >= account.password_expires_at
+        if account.password_temporary and policy.temporary_password_expired(
+            account.password_expires_at, now
         ):
             await ctx.audit("login_refused_expired", account=account)
             ctx.end_flow()
@@ -103,13 +103,15 @@ class Login(Flow[Step]):
             return
         await self._open_session(ctx, account, "login/welcome")
 
-    async def _wrong_password(self, ctx: Context, account: Any) -> None:
+    async def _wrong_password(self, ctx: Context, account: Account | None) -> None:
         if account is None:
             await ctx.audit("login_failed", detail="unknown username")
         else:
-            blocked = await ctx.store.accounts.record_failed_login(
-                account.id, ctx.settings.max_login_attempts, ctx.now
-            )
+            async with ctx.store.db.transaction():
+                failed = await ctx.store.accounts.count_failed_login(account.id, ctx.now)
+                blocked = policy.login_blocked(failed, ctx.settings.max_login_attempts)
+                if blocked:
+                    await ctx.store.accounts.block_login(account.id, ctx.now)
             await ctx.audit("login_failed", account=account)
             if blocked:
                 await ctx.store.chats.end_sessions(account.id, ctx.now)
@@ -124,7 +126,7 @@ class Login(Flow[Step]):
         if account is None:
             return
         password = ctx.text
-        problem = credentials.password_problem(password, account.username)
+        problem = policy.password_problem(password, account.username)
         if problem is None and await credentials.verify_password(account.password_hash, password):
             problem = "password_same_as_temporary"
         if problem is not None:
@@ -148,11 +150,12 @@ class Login(Flow[Step]):
         async with ctx.store.db.transaction():
             await ctx.store.accounts.set_password(account.id, new_hash, ctx.now)
             await ctx.audit("password_changed", account=account)
-            account = await ctx.store.accounts.get(account.id)
-            await self._open_session(ctx, account, "login/password_changed")
+            changed = await ctx.store.accounts.get(account.id)
+            assert changed is not None  # the account was read a moment ago, in this transaction
+            await self._open_session(ctx, changed, "login/password_changed")
             await ctx.save()
 
-    async def _verified_account(self, ctx: Context) -> Any:
+    async def _verified_account(self, ctx: Context) -> Account | None:
         """The account whose temporary password was just typed, if still fresh and valid."""
         account = await ctx.store.accounts.get(int(ctx.data.get("account_id", 0)))
         verified_at = ctx.data.get("verified_at", "")
@@ -164,7 +167,7 @@ class Login(Flow[Step]):
             return None
         return account
 
-    async def _open_session(self, ctx: Context, account: Any, template: str) -> None:
+    async def _open_session(self, ctx: Context, account: Account, template: str) -> None:
         ctx.end_flow()
         await ctx.login(account)
         ctx.say(template, buttons=main_menu(ctx))

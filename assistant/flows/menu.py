@@ -1,7 +1,8 @@
 """/start, /menu, /guida, /contatti, the FAQ menu entry, and placeholders for issue-5 commands.
 
-The guide is re-sent by Telegram's file_id of the same built file (per language and content):
-the composition root registers ``REGISTRY.document_sent(guide_file_id_keeper(store))``.
+The guide is re-sent by Telegram's file_id of the same built file (per language and content);
+the hook that keeps it goes to the registry:
+``load_flows(document_sent=[guide_file_id_keeper(store)])``.
 """
 
 from __future__ import annotations
@@ -9,10 +10,16 @@ from __future__ import annotations
 import importlib
 import logging
 from pathlib import Path
-from typing import Any
 
-from assistant.dialogs.conversation import Attachment, Button, Context, button, command
-from assistant.dialogs.registry import DocumentSentHook
+from assistant.dialogs.conversation import (
+    Attachment,
+    Button,
+    Context,
+    DocumentSentHook,
+    button,
+    command,
+)
+from store.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +90,7 @@ def guide_key(path: Path) -> str:
     return f"guide:{path.parent.name}"
 
 
-def guide_file_id_keeper(store: Any) -> DocumentSentHook:
+def guide_file_id_keeper(store: Store) -> DocumentSentHook:
     """The ``document_sent`` hook that remembers Telegram's file_id of an uploaded guide."""
 
     async def keep_guide_file_id(attachment: Attachment, file_id: str) -> None:

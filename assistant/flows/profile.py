@@ -7,7 +7,7 @@ import enum
 import logging
 from datetime import timedelta
 
-from assistant import credentials, identifiers
+from assistant import credentials, identifiers, policy
 from assistant.account_mail import queue_mail
 from assistant.dialogs.conversation import Button, Context, Flow, button, command, flow
 from assistant.errors import ValidationError
@@ -17,7 +17,6 @@ logger = logging.getLogger(__name__)
 
 CODE_MINUTES = 15  # a verification code's validity
 MAX_WRONG_CODES = 5  # then the change is dropped
-CODES_PER_HOUR = 5  # codes sent per account per hour
 
 
 async def show_profile(ctx: Context) -> None:
@@ -25,6 +24,7 @@ async def show_profile(ctx: Context) -> None:
     account = ctx.account
     assert account is not None
     customer = await ctx.store.customers.get(account.customer_id)
+    assert customer is not None  # an account belongs to a customer (foreign key)
     paper = bool(customer.paper_invoices)
     ctx.say(
         "profile/show",
@@ -136,8 +136,13 @@ class EmailChange(Flow[Step]):
         account, store, now = ctx.account, ctx.store, ctx.now
         assert account is not None
         customer = await store.customers.get(account.customer_id)
+        assert customer is not None  # an account belongs to a customer (foreign key)
         try:
-            address = identifiers.email_for(customer.kind, ctx.text, ctx.settings.pec_domains)
+            address = identifiers.email_for(
+                ctx.text,
+                company=policy.is_company(customer.kind),
+                pec_domains=ctx.settings.pec_domains,
+            )
         except ValidationError as error:
             ctx.say(f"validation/{error.reason}")
             await self.ask(ctx, Step.NEW_EMAIL)
@@ -146,10 +151,9 @@ class EmailChange(Flow[Step]):
             ctx.say("profile/same_email")
             await self.ask(ctx, Step.NEW_EMAIL)
             return
-        key = f"email_code:account:{account.id}"
-        if not await store.attempts.allow(
-            key, limit=CODES_PER_HOUR, window=timedelta(hours=1), now=now
-        ):
+        key = policy.rate_key("email_code", "account", account.id)
+        rate = policy.EMAIL_CODES_PER_ACCOUNT
+        if not await store.attempts.allow(key, limit=rate.limit, window=rate.window, now=now):
             ctx.end_flow()
             ctx.say("profile/too_many_codes")
             return

@@ -1,6 +1,7 @@
 """/recupero: contract, module, codice fiscale → new temporary password and username by e-mail.
 
-The answer is the same whether or not the data matched a registered customer, so the dialog
+The answer is the same whether or not the data matched a registered customer, and so is its
+time (the new password is hashed and one transaction written in every case), so the dialog
 cannot be used to find out who is registered. Attempts are limited per chat and per customer.
 """
 
@@ -8,18 +9,14 @@ from __future__ import annotations
 
 import enum
 import logging
-from datetime import timedelta
 
-from assistant import credentials, identifiers
+from assistant import credentials, identifiers, policy
 from assistant.account_mail import queue_mail
 from assistant.dialogs.conversation import Context, Flow, command, flow
 from assistant.errors import ValidationError
+from store.accounts import Account
 
 logger = logging.getLogger(__name__)
-
-CHAT_LIMIT = 5  # recovery requests per chat ...
-CUSTOMER_LIMIT = 3  # ... and per customer ...
-WINDOW = timedelta(hours=1)  # ... in this window
 
 
 class Step(enum.Enum):
@@ -73,47 +70,64 @@ class Recovery(Flow[Step]):
             ctx.data["fiscal_code"],
         )
         ctx.end_flow()
-        chat_key = f"recovery:chat:{ctx.incoming.channel}:{ctx.incoming.chat_id}"
-        if not await store.attempts.allow(chat_key, limit=CHAT_LIMIT, window=WINDOW, now=now):
+        chat_key = policy.rate_key("recovery", "chat", ctx.incoming.channel, ctx.incoming.chat_id)
+        per_chat, per_customer = policy.RECOVERY_PER_CHAT, policy.RECOVERY_PER_CUSTOMER
+        if not await store.attempts.allow(
+            chat_key, limit=per_chat.limit, window=per_chat.window, now=now
+        ):
             await ctx.audit("recovery_rate_limited", detail="chat")
             ctx.say("recovery/too_many")
             return
-        found = await store.customers.find_by_identifiers(contract, module, fiscal_code)
-        account = await store.accounts.by_customer(found[0].id) if found else None
-        if account is None:
-            await ctx.audit("recovery_no_match")
-        elif not await store.attempts.allow(
-            f"recovery:customer:{account.customer_id}", limit=CUSTOMER_LIMIT, window=WINDOW, now=now
-        ):
-            await ctx.audit("recovery_rate_limited", account=account, detail="customer")
-        else:
-            password = credentials.new_temporary_password()
-            password_hash = await credentials.hash_password(password)
-            hours = ctx.settings.temp_password_hours
-            if ctx.account is not None and ctx.account.id == account.id:
-                await ctx.logout("session_ended")  # every session ends, this one too
-            async with store.db.transaction():
-                await store.accounts.reset_password(
-                    account.id, password_hash, now + timedelta(hours=hours), now
-                )
-                await store.chats.end_sessions(account.id, now)
-                await queue_mail(
-                    store,
-                    ctx.assistant.texts,
-                    kind="temp_password",
-                    template="credentials",
-                    lang=account.language or ctx.lang,
-                    recipient=account.email,
-                    now=now,
-                    username=account.username,
-                    password=password,
-                    hours=hours,
-                    reason="recovery",
-                )
-                await ctx.audit("recovery", account=account, detail="block lifted")
-                await ctx.save()
+        # The expensive step runs whether or not the data match, and the store work has the same
+        # shape (one transaction): the answer's time must not tell a registered customer.
+        password = credentials.new_temporary_password()
+        password_hash = await credentials.hash_password(password)
+        queued = False
+        async with store.db.transaction():
+            found = await store.customers.find_by_identifiers(contract, module, fiscal_code)
+            account = await store.accounts.by_customer(found[0].id) if found else None
+            if account is None:
+                await ctx.audit("recovery_no_match")
+            elif not await store.attempts.allow(
+                policy.rate_key("recovery", "customer", account.customer_id),
+                limit=per_customer.limit,
+                window=per_customer.window,
+                now=now,
+            ):
+                await ctx.audit("recovery_rate_limited", account=account, detail="customer")
+            else:
+                await self._reset(ctx, account, password, password_hash)
+                queued = True
+            await ctx.save()
+        if queued:
             ctx.assistant.mail_queued()
         ctx.say("recovery/done", buttons=[[ctx.button("login", "cmd:accedi")]])
+
+    async def _reset(
+        self, ctx: Context, account: Account, password: str, password_hash: str
+    ) -> None:
+        """New temporary password, block lifted, every session ended, the e-mail queued."""
+        store, now, hours = ctx.store, ctx.now, ctx.settings.temp_password_hours
+        if ctx.account is not None and ctx.account.id == account.id:
+            await ctx.logout("session_ended")  # every session ends, this one too
+        await store.accounts.reset_password(
+            account.id, password_hash, policy.temporary_password_expires_at(now, hours), now
+        )
+        await store.chats.end_sessions(account.id, now)
+        await queue_mail(
+            store,
+            ctx.assistant.texts,
+            kind="temp_password",
+            template="credentials",
+            lang=account.language or ctx.lang,
+            recipient=account.email,
+            now=now,
+            username=account.username,
+            password=password,
+            hours=hours,
+            reason="recovery",
+        )
+        await ctx.audit("recovery", account=account, detail="block lifted")
 
 
 @command("recupero")

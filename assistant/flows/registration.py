@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import enum
 import logging
-from datetime import timedelta
-from typing import Any
 
-from assistant import credentials, identifiers
+from assistant import credentials, identifiers, policy
 from assistant.account_mail import local_time, queue_mail
 from assistant.dialogs.conversation import Context, Flow, command, flow
 from assistant.errors import ValidationError
+from store.accounts import Account
+from store.records import Customer
+from store.store import Store
 
 logger = logging.getLogger(__name__)
 
-CHAT_LIMIT = 5  # confirmed registrations per chat ...
-CHAT_WINDOW = timedelta(hours=1)  # ... in this window
 FIELDS = ("contract", "module", "fiscal_code", "email")
 
 
@@ -80,8 +79,10 @@ class Registration(Flow[Step]):
             if state is not Step.EMAIL:
                 identifiers.store_contract_answer(ctx.data, state.value, text)
             else:
-                kind = "company" if len(ctx.data.get("fiscal_code", "")) == 11 else "person"
-                ctx.data["email"] = identifiers.email_for(kind, text, ctx.settings.pec_domains)
+                company = policy.is_company(None, ctx.data.get("fiscal_code", ""))
+                ctx.data["email"] = identifiers.email_for(
+                    text, company=company, pec_domains=ctx.settings.pec_domains
+                )
         except ValidationError as error:
             ctx.say(f"validation/{error.reason}")
             await self.ask(ctx, state)
@@ -110,8 +111,9 @@ class Registration(Flow[Step]):
 
     async def _confirm(self, ctx: Context) -> None:
         store, settings, now = ctx.store, ctx.settings, ctx.now
-        key = f"registration:chat:{ctx.incoming.channel}:{ctx.incoming.chat_id}"
-        if not await store.attempts.allow(key, limit=CHAT_LIMIT, window=CHAT_WINDOW, now=now):
+        key = policy.rate_key("registration", "chat", ctx.incoming.channel, ctx.incoming.chat_id)
+        rate = policy.REGISTRATION_PER_CHAT
+        if not await store.attempts.allow(key, limit=rate.limit, window=rate.window, now=now):
             await ctx.audit("registration_rate_limited")
             ctx.end_flow()
             ctx.say("registration/too_many")
@@ -119,6 +121,9 @@ class Registration(Flow[Step]):
         found = await store.customers.find_by_identifiers(
             ctx.data["contract"], ctx.data["module"], ctx.data["fiscal_code"]
         )
+        # No equal-time work here, unlike /recupero and /accedi: every outcome below has its own
+        # answer (the guide's form says when the data match no contract, or the customer is
+        # registered already), so the time tells nothing the words do not.
         if found is None:
             await ctx.audit("registration_mismatch")
             ctx.say(
@@ -127,8 +132,10 @@ class Registration(Flow[Step]):
             )
             return
         customer = found[0]
-        if customer.kind == "company" and not identifiers.is_pec(
-            ctx.data["email"], settings.pec_domains
+        if policy.pec_missing(
+            ctx.data["email"],
+            company=policy.is_company(customer.kind),
+            pec_domains=settings.pec_domains,
         ):
             ctx.say("validation/email_not_pec")
             ctx.data["editing"] = True
@@ -144,22 +151,24 @@ class Registration(Flow[Step]):
             )
             return
         retry_at = (
-            account.registered_at + timedelta(minutes=settings.registration_retry_minutes)
+            policy.registration_wait_until(
+                account.registered_at, now, settings.registration_retry_minutes
+            )
             if account is not None
             else None
         )
-        if retry_at is not None and now < retry_at:
+        if retry_at is not None:
             await ctx.audit("registration_too_soon", account=account)
             ctx.end_flow()
             ctx.say("registration/too_soon", retry_at=local_time(retry_at))
             return
         await self._register(ctx, customer, account)
 
-    async def _register(self, ctx: Context, customer: Any, account: Any) -> None:
+    async def _register(self, ctx: Context, customer: Customer, account: Account | None) -> None:
         store, now = ctx.store, ctx.now
         password = credentials.new_temporary_password()
         password_hash = await credentials.hash_password(password)
-        expires_at = now + timedelta(hours=ctx.settings.temp_password_hours)
+        expires_at = policy.temporary_password_expires_at(now, ctx.settings.temp_password_hours)
         email = ctx.data["email"]
         async with store.db.transaction():
             if account is None:
@@ -194,7 +203,7 @@ class Registration(Flow[Step]):
                 hours=ctx.settings.temp_password_hours,
                 reason="registration",
             )
-            if customer.paper_invoices:
+            if customer.paper_invoices and policy.REGISTRATION_REVOKES_PAPER_INVOICES:
                 await store.customers.set_paper_invoices(customer.id, False)
                 await ctx.audit(
                     "paper_invoices_off", customer_id=customer.id, detail="registration"
@@ -211,7 +220,7 @@ class Registration(Flow[Step]):
         )
 
 
-async def _free_username(store: Any) -> str:
+async def _free_username(store: Store) -> str:
     while True:
         username = credentials.new_username()
         if await store.accounts.by_username(username) is None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import enum
 import logging
 
-from assistant.area import int_parts
 from assistant.dialogs.conversation import Button, Context, Flow, button, command, flow
-from assistant.tickets import REPLY_BUTTON, TicketService
+from assistant.ownership import int_parts
+from assistant.tickets import REPLY_BUTTON
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +76,7 @@ class Support(Flow[Step]):
         if len(text) < (1 if reference else MIN_CHARS):  # a follow-up may be just "sì"
             ctx.say("support/too_short")
             return
-        service = TicketService(
-            ctx.store, ctx.assistant.texts, ctx.settings, notifier=ctx.assistant.notifier
-        )
+        service = ctx.assistant.tickets
         channel, chat_id = ctx.incoming.channel, ctx.incoming.chat_id
         async with ctx.store.db.transaction():
             if reference:

@@ -1,4 +1,5 @@
-"""A fetched batch made ready for deciding: mails parsed, their FAQ questions matched together.
+"""A fetched batch made ready for deciding: mails parsed and triaged, their questions matched
+together by the FAQ matcher.
 
 Everything here happens before any store write, so a crash in the middle leaves nothing
 recorded: the batch is fetched and parsed again from the start by the next run.
@@ -14,9 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mailbox.inbound.decide import FaqMatchLike, automatic_reason, question_text
+from mailbox.inbound.decide import FaqMatchLike
 from mailbox.inbound.imap import FetchedMail
 from mailbox.inbound.parse import ParsedMail, parse_mail
+from mailbox.inbound.triage import Triage, triage
 
 logger = logging.getLogger(__name__)
 
@@ -73,46 +75,47 @@ def as_preparer(faq: Any) -> MailPreparer:
 
 @dataclass
 class PreparedMail:
-    """One fetched message after it was parsed (and its question matched)."""
+    """One fetched message after it was parsed and triaged (and its question matched).
+
+    Plain data: the FAQ child process sends batches of it back to the worker.
+    """
 
     fetched: FetchedMail
     digest: str  # sha256 of the bytes
     mail: ParsedMail | None = None
+    triage: Triage | None = None  # set with ``mail``: what the mail alone tells
     error: Exception | None = None  # parsing or its FAQ match failed: quarantine
-    faq_match: FaqMatchLike | None = None  # when it asks a question the matcher judged
+    faq_match: FaqMatchLike | None = None  # the matcher's verdict on ``triage.question``
 
 
-def prepare(fetched: Sequence[FetchedMail], max_bytes: int) -> list[PreparedMail]:
-    """Parse each message (CPU work: the caller may run it in a thread)."""
+def prepare(
+    fetched: Sequence[FetchedMail], max_bytes: int, own_addresses: Sequence[str]
+) -> list[PreparedMail]:
+    """Parse and triage each message (CPU work: the caller may run it in a thread)."""
     prepared = []
     for item in fetched:
         ready = PreparedMail(item, hashlib.sha256(item.raw).hexdigest())
         try:
             header_only = item.header_only or item.size > max_bytes
-            ready.mail = parse_mail(item.raw, size=item.size, header_only=header_only)
-        except Exception as exc:  # parse_mail promises not to raise; quarantine if it does
+            mail = parse_mail(item.raw, size=item.size, header_only=header_only)
+            ready.mail, ready.triage = mail, triage(mail, own_addresses)
+        except Exception as exc:  # neither promises to raise; quarantine if one does
             ready.error = exc
         prepared.append(ready)
     return prepared
 
 
-def faq_questions(
-    prepared: Sequence[PreparedMail], own_addresses: Sequence[str]
-) -> list[tuple[PreparedMail, str]]:
-    """The mails that may reach the FAQ rule, with their question.
+def faq_questions(prepared: Sequence[PreparedMail]) -> list[tuple[PreparedMail, str]]:
+    """The mails that may reach the FAQ rule, with their question (as triaged).
 
-    Only what does not depend on the store is checked here (a duplicate or a reply to a
+    Only what does not depend on the store is known here (a duplicate or a reply to a
     ticket is matched for nothing, and never answered from it: ``decide`` has the last word).
     """
-    found = []
-    for ready in prepared:
-        mail = ready.mail
-        if mail is None or mail.header_only or automatic_reason(mail, own_addresses):
-            continue
-        question = question_text(mail)
-        if question:
-            found.append((ready, question))
-    return found
+    return [
+        (ready, ready.triage.question)
+        for ready in prepared
+        if ready.triage is not None and ready.triage.question
+    ]
 
 
 def prepare_and_match(
@@ -121,10 +124,10 @@ def prepare_and_match(
     own_addresses: Sequence[str],
     match: BatchMatch | None,
 ) -> list[PreparedMail]:
-    """Parse a batch, then judge its questions together (blocking: CPU work)."""
-    prepared = prepare(fetched, max_bytes)
+    """Parse and triage a batch, then judge its questions together (blocking: CPU work)."""
+    prepared = prepare(fetched, max_bytes, own_addresses)
     if match is not None:
-        match_questions(match, faq_questions(prepared, own_addresses))
+        match_questions(match, faq_questions(prepared))
     return prepared
 
 

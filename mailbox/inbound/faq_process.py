@@ -1,8 +1,8 @@
 """The FAQ matcher in a child process, so the mailbox worker's other work runs beside it.
 
 The worker is CPU-bound in one process (the GIL): parsing, SQLite work and FAQ matching would
-take turns on one core. ``FaqProcess`` moves parsing and matching to one spawned child (never
-forked: the parent has threads), loaded once with ``FaqMatcher.load``: ``await
+take turns on one core. ``FaqProcess`` moves parsing, triage and matching to one spawned child
+(never forked: the parent has threads), loaded once with ``FaqMatcher.load``: ``await
 prepare_many(fetched, ...)`` (the worker's ``MailPreparer``) or ``await match_many(texts)``
 send a batch there and keep the event loop free, so the worker records batch k while the
 child prepares batch k+1.
@@ -83,7 +83,8 @@ class FaqProcess:
     async def prepare_many(
         self, fetched: Sequence[FetchedMail], max_bytes: int, own_addresses: Sequence[str]
     ) -> list[PreparedMail]:
-        """Parse a fetched batch and judge its questions, both in the child (``MailPreparer``).
+        """Parse and triage a fetched batch and judge its questions, in the child
+        (``MailPreparer``).
 
         The bytes go to the child and do not come back: each prepared mail gets its own
         ``FetchedMail`` again here.
@@ -272,7 +273,7 @@ def _match_in_child(texts: list[str]) -> list[FaqMatch]:
 def _prepare_in_child(
     fetched: list[FetchedMail], max_bytes: int, own_addresses: tuple[str, ...]
 ) -> list[PreparedMail]:
-    """Parse and match a batch in the child; the bytes are left out of the answer."""
+    """Parse, triage and match a batch in the child; the bytes are left out of the answer."""
     assert _matcher is not None, "the initializer loads the matcher"
     prepared = prepare_and_match(fetched, max_bytes, own_addresses, batch_match(_matcher))
     for ready in prepared:

@@ -7,15 +7,14 @@ audit events. Each mail runs inside a SAVEPOINT: a mail that cannot be processed
 alone and recorded as quarantined, the rest of the batch goes on. A database or disk error
 aborts the whole batch (the caller's transaction rolls back and the batch is done again).
 
-Everything here is synchronous and runs on the connection's own thread (``Database.run``): one
-hop per batch instead of several per mail.
+Everything here is synchronous and runs on the database thread, writing through the store's
+``MailBatchWriter`` (``store.inbound.record_batch``): one hop per batch instead of several per mail.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,23 +28,12 @@ from assistant.tickets import (
     ticket_reference,
 )
 from mailbox.inbound.batch import PreparedMail
-from mailbox.inbound.decide import Action, Decision, MailFacts, automatic_reason, decide
+from mailbox.inbound.decide import Action, Decision, MailFacts, decide
 from mailbox.inbound.parse import ParsedMail
-from store.accounts import mark_email_failing_rows
-from store.audit import insert_audit
-from store.inbound_rows import (
-    MailIdentity,
-    NewTicket,
-    insert_inbound,
-    insert_inbound_with_ticket,
-    lookup_rows,
-    queue_answer,
-    seen_before,
-    set_outcome,
-    upsert_failure,
-)
-from store.outbox import sent_recipient
-from store.tickets import Ticket, insert_customer_message
+from mailbox.inbound.triage import Triage
+from store.errors import StoreError
+from store.inbound import MailBatchWriter, MailIdentity, NewTicket
+from store.tickets import Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -67,27 +55,25 @@ class Recorded:
 
 
 class MailLedger:
-    """Decides and records batches of mails; call ``record`` through ``Database.run``."""
+    """Decides and records batches of mails; ``store.inbound.record_batch`` calls ``record``."""
 
     def __init__(
         self,
         settings: Settings,
         tickets: TicketService,
         faq_answer: FaqAnswer | None,
-        own_addresses: Sequence[str],
         fault: FaultHook,
     ) -> None:
         self.settings = settings
         self.tickets = tickets
         self.faq_answer = faq_answer
-        self.own_addresses = tuple(own_addresses)
         self._fault = fault
         self._faq_answers: dict[tuple[str, str], str] = {}
         self._bodies: dict[tuple[object, ...], str] = {}
 
     def record(
         self,
-        conn: sqlite3.Connection,
+        writer: MailBatchWriter,
         uidvalidity: int,
         batch: Sequence[PreparedMail],
         now: datetime,
@@ -95,62 +81,59 @@ class MailLedger:
         """Decide and record every mail of the batch (inside the caller's transaction)."""
         results = []
         for ready in batch:
-            conn.execute("SAVEPOINT mail")
-            try:
-                outcome = self._record_one(conn, uidvalidity, ready, now)
-                if outcome == RECORDED_ELSEWHERE:
-                    conn.execute("ROLLBACK TO mail")  # nothing of this mail stays
-            except (sqlite3.Error, OSError):
-                raise  # the store is in trouble: the whole batch is done again later
-            except Exception as exc:
-                conn.execute("ROLLBACK TO mail")
-                outcome = self._quarantine(conn, uidvalidity, ready, exc, now)
-            conn.execute("RELEASE mail")
+            with writer.savepoint() as this_mail:
+                try:
+                    outcome = self._record_one(writer, uidvalidity, ready, now)
+                    if outcome == RECORDED_ELSEWHERE:
+                        this_mail.rollback()  # nothing of this mail stays
+                except (StoreError, OSError):
+                    raise  # the store is in trouble: the whole batch is done again later
+                except Exception as exc:
+                    this_mail.rollback()
+                    outcome = self._quarantine(writer, uidvalidity, ready, exc, now)
             self._fault("transaction")
             results.append(Recorded(ready.fetched.uid, outcome))
         return results
 
     def _record_one(
-        self, conn: sqlite3.Connection, uidvalidity: int, ready: PreparedMail, now: datetime
+        self, writer: MailBatchWriter, uidvalidity: int, ready: PreparedMail, now: datetime
     ) -> str:
-        mail, fetched = ready.mail, ready.fetched
-        if mail is None:
+        mail, triage, fetched = ready.mail, ready.triage, ready.fetched
+        if mail is None or triage is None:
             raise ready.error or ValueError("not parsed")
         if ready.error is not None:
             raise ready.error  # its FAQ question broke the matcher
-        facts, customer_id = self._facts(conn, mail, ready.digest, now)
-        matched = ready.faq_match
-        decision = decide(
-            mail,
-            facts,
-            faq=(lambda _question: matched) if matched is not None else None,
-            own_addresses=self.own_addresses,
-            auto_reply_limit=self.settings.auto_reply_limit,
-        )
+        facts, customer_id = self._facts(writer, mail, triage, ready.digest, now)
+        limit = self.settings.auto_reply_limit
+        decision = decide(triage, ready.faq_match, facts, auto_reply_limit=limit)
         identity = MailIdentity(
             folder=self.settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
             message_id=mail.message_id, sha256=ready.digest, size=fetched.size, raw=fetched.raw,
         )  # fmt: skip
-        if not self._apply(conn, identity, mail, decision, facts, customer_id, now):
+        if not self._apply(writer, identity, mail, decision, facts, customer_id, now):
             return RECORDED_ELSEWHERE
         logger.debug("mail uid %d: %s (%s)", fetched.uid, decision.outcome, decision.reason)
         return decision.outcome
 
     def _facts(
-        self, conn: sqlite3.Connection, mail: ParsedMail, digest: str, now: datetime
+        self,
+        writer: MailBatchWriter,
+        mail: ParsedMail,
+        triage: Triage,
+        digest: str,
+        now: datetime,
     ) -> tuple[MailFacts, int | None]:
-        """What the store knows about this mail."""
-        if automatic_reason(mail, self.own_addresses):
-            if seen_before(conn, mail.message_id, digest):
+        """What the store knows about this mail (less for automatic mail: it is never answered)."""
+        if triage.automatic:
+            if writer.seen_before(mail.message_id, digest):
                 return MailFacts(duplicate=True), None
             for message_id in mail.bounced_message_ids:
-                recipient = sent_recipient(conn, message_id)
+                recipient = writer.sent_recipient(message_id)
                 if recipient is not None:
                     facts = MailFacts(bounced_recipient=recipient, bounced_message_id=message_id)
                     return facts, None
             return MailFacts(), None
-        found = lookup_rows(
-            conn,
+        found = writer.lookup(
             mail.message_id,
             digest,
             ticket_reference(mail.subject),
@@ -169,7 +152,7 @@ class MailLedger:
 
     def _apply(
         self,
-        conn: sqlite3.Connection,
+        writer: MailBatchWriter,
         identity: MailIdentity,
         mail: ParsedMail,
         decision: Decision,
@@ -190,33 +173,33 @@ class MailLedger:
                 language=decision.language,
                 status="auto_answered" if action is Action.FAQ and decision.reply else "open",
             )
-            opened = insert_inbound_with_ticket(
-                conn, identity, decision.outcome, decision.reason, new, _ticket_text(mail), now
+            opened = writer.insert_inbound_with_ticket(
+                identity, decision.outcome, decision.reason, new, _ticket_text(mail), now
             )
             if opened is None:
                 return False
             inbound_id, ticket = opened
             logger.debug("ticket %s opened (email)", ticket.reference)
-            self._after_ticket(conn, ticket, mail, decision, inbound_id, now)
+            self._after_ticket(writer, ticket, mail, decision, inbound_id, now)
             return True
-        recorded = insert_inbound(conn, identity, decision.outcome, decision.reason, now)
+        recorded = writer.insert_inbound(identity, decision.outcome, decision.reason, now)
         if recorded is None:
             return False
         inbound_id = recorded
         if action is Action.BOUNCE:
-            self._bounce(conn, facts, mail, now)
+            self._bounce(writer, facts, mail, now)
         elif decision.ticket is not None:  # JOIN, or TOO_LARGE on a known thread
             ticket = decision.ticket
-            insert_customer_message(
-                conn, ticket, _ticket_text(mail), now, mail.message_id, inbound_id
+            writer.insert_customer_message(
+                ticket, _ticket_text(mail), now, mail.message_id, inbound_id
             )
-            set_outcome(conn, inbound_id, decision.outcome, ticket.id, decision.reason)
-            self._after_ticket(conn, ticket, mail, decision, inbound_id, now)
+            writer.set_outcome(inbound_id, decision.outcome, ticket.id, decision.reason)
+            self._after_ticket(writer, ticket, mail, decision, inbound_id, now)
         return True
 
     def _after_ticket(
         self,
-        conn: sqlite3.Connection,
+        writer: MailBatchWriter,
         ticket: Ticket,
         mail: ParsedMail,
         decision: Decision,
@@ -225,14 +208,14 @@ class MailLedger:
     ) -> None:
         """The loop guard's audit event, then the automatic answer if one is due."""
         if decision.loop_guarded:
-            insert_audit(conn, "mail_loop_guard", now, channel="email", detail=ticket.reference)
+            writer.insert_audit("mail_loop_guard", now, channel="email", detail=ticket.reference)
             logger.warning("loop guard: no automatic answer on %s", ticket.reference)
         if decision.reply:
-            self._answer(conn, ticket, mail, decision, inbound_id, now)
+            self._answer(writer, ticket, mail, decision, inbound_id, now)
 
     def _answer(
         self,
-        conn: sqlite3.Connection,
+        writer: MailBatchWriter,
         ticket: Ticket,
         mail: ParsedMail,
         decision: Decision,
@@ -263,7 +246,7 @@ class MailLedger:
             automatic=True,
         )
         queued = tickets.reply_mail(ticket, reply, dedup_key=f"inbound:{inbound_id}")
-        queue_answer(conn, queued, answer_of(ticket, reply, now), now)
+        writer.queue_answer(queued, answer_of(ticket, reply, now), now)
 
     def _body(self, ticket: Ticket, kind: str, **context: str | int | bool) -> str:
         """An answer's text: each (language, template, context) is rendered once with a mark
@@ -293,14 +276,13 @@ class MailLedger:
         return answer
 
     def _bounce(
-        self, conn: sqlite3.Connection, facts: MailFacts, mail: ParsedMail, now: datetime
+        self, writer: MailBatchWriter, facts: MailFacts, mail: ParsedMail, now: datetime
     ) -> None:
         """Our mail to an address bounced: staff see it, the bot asks the customer to fix it."""
         address = facts.bounced_recipient or ""
-        upsert_failure(conn, address, facts.bounced_message_id or "", mail.bounce_status, now)
-        account_ids = mark_email_failing_rows(conn, address, now)
-        insert_audit(
-            conn,
+        writer.upsert_failure(address, facts.bounced_message_id or "", mail.bounce_status, now)
+        account_ids = writer.mark_email_failing(address, now)
+        writer.insert_audit(
             "mail_address_failing",
             now,
             account_id=account_ids[0] if account_ids else None,
@@ -311,7 +293,7 @@ class MailLedger:
 
     def _quarantine(
         self,
-        conn: sqlite3.Connection,
+        writer: MailBatchWriter,
         uidvalidity: int,
         ready: PreparedMail,
         exc: Exception,
@@ -326,10 +308,10 @@ class MailLedger:
             message_id=None, sha256=ready.digest,
             size=fetched.size, raw=fetched.raw,
         )  # fmt: skip
-        if insert_inbound(conn, identity, QUARANTINED, detail, now) is None:
+        if writer.insert_inbound(identity, QUARANTINED, detail, now) is None:
             return RECORDED_ELSEWHERE
-        insert_audit(
-            conn, "mail_quarantined", now, channel="email", detail=f"uid {fetched.uid}: {detail}"
+        writer.insert_audit(
+            "mail_quarantined", now, channel="email", detail=f"uid {fetched.uid}: {detail}"
         )
         return QUARANTINED
 

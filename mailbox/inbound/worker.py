@@ -3,9 +3,10 @@
 The messages of IMAP_FOLDER go through a pipeline, batch by batch (up to 100 mails):
     1. fetch: RFC822.SIZE first (over MAIL_MAX_BYTES only the header is downloaded), then one
        UID FETCH per batch;
-    2. prepare: the batch is parsed and its questions judged by the FAQ matcher
-       (``MailPreparer``: ``FaqProcess`` in the service, a child process on another core; two
-       batches are queued there so it never waits);
+    2. prepare: the batch is parsed, each mail triaged once (``triage``: what the mail alone
+       tells) and the questions judged by the FAQ matcher (``MailPreparer``: ``FaqProcess`` in
+       the service, a child process on another core; two batches are queued there so it never
+       waits);
     3. record: ONE transaction records every mail of the batch: its identity (folder,
        UIDVALIDITY, UID, Message-ID), its raw bytes, and the tickets, ticket messages, outbox
        answers and audit events it causes (``MailLedger``, one hop to the database thread);
@@ -26,7 +27,6 @@ import contextlib
 import functools
 import logging
 import random
-import sqlite3
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -41,6 +41,7 @@ from mailbox.inbound.connection import FETCH_BATCH_COUNT, MailboxConnection, fet
 from mailbox.inbound.decide import Decision
 from mailbox.inbound.imap import FetchedMail, ImapMailbox, ImapUnavailable
 from mailbox.inbound.ledger import QUARANTINED, FaqAnswer, FaultHook, MailLedger, Recorded
+from store.errors import StoreError
 from store.store import Store
 
 logger = logging.getLogger(__name__)
@@ -95,9 +96,7 @@ class MailboxWorker:
             for a in (settings.mail_from_address, settings.support_address, settings.imap_username)
             if a and "@" in a
         )
-        self.ledger = MailLedger(
-            settings, self.tickets, faq_answer, self.own_addresses, self._fault
-        )
+        self.ledger = MailLedger(settings, self.tickets, faq_answer, self._fault)
 
     @classmethod
     def create(
@@ -146,7 +145,7 @@ class MailboxWorker:
                     continue
                 except ImapUnavailable as exc:
                     logger.warning("IMAP unavailable (%s); retrying in %.1f s", exc, delay)
-                except (OSError, sqlite3.Error) as exc:
+                except (OSError, StoreError) as exc:
                     logger.error("mailbox pass failed (%s); retrying in %.1f s", exc, delay)
                 await self.connection.disconnect()
                 await asyncio.sleep(delay * random.uniform(0.8, 1.2))
@@ -287,10 +286,9 @@ class MailboxWorker:
     async def _record(self, uidvalidity: int, prepared: list[PreparedMail]) -> list[Recorded]:
         """The batch's one transaction, run on the database thread in one hop."""
         now = self.clock.now()
-        async with self.store.db.transaction():
-            recorded: list[Recorded] = await self.store.db.run(
-                self.ledger.record, uidvalidity, prepared, now
-            )
+        recorded = await self.store.inbound.record_batch(
+            self.ledger.record, uidvalidity, prepared, now
+        )
         outcomes = collections.Counter(r.outcome for r in recorded)
         summary = ", ".join(f"{outcome} {count}" for outcome, count in sorted(outcomes.items()))
         logger.info("mail batch of %d recorded: %s", len(recorded), summary)

@@ -14,7 +14,6 @@ import itertools
 import logging
 import os
 import re
-import tempfile
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -22,6 +21,7 @@ from email.utils import format_datetime, getaddresses
 from pathlib import Path
 from typing import cast
 
+from assistant.private_files import private_temporary_file
 from assistant.settings import Settings
 from assistant.texts import mask_email
 from store.records import OutboxMail
@@ -46,7 +46,6 @@ RESERVED_HEADERS = frozenset(
     }
 )
 TEMP_SUFFIX = ".tmp"
-LISTING_LIMIT = 200  # rows in the staff listing
 _SHORT_HEADER = 74  # name, ": " and value within the 78 characters of RFC 5322
 _MAX_LINE_BYTES = 998
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._@-]+")
@@ -193,10 +192,9 @@ def eml_filename(mail: OutboxMail) -> str:
 
 def write_eml(directory: Path, filename: str, data: bytes) -> Path:
     """Write one file atomically (temporary file, fsync, rename): never a half-written .eml."""
-    directory.mkdir(parents=True, exist_ok=True)
     target = directory / filename
-    descriptor, temporary = tempfile.mkstemp(
-        dir=directory, prefix=f".{filename}.", suffix=TEMP_SUFFIX
+    descriptor, temporary = private_temporary_file(  # 0600 in 0700 folders, whatever the umask
+        directory, f".{filename}.", TEMP_SUFFIX
     )
     try:
         with os.fdopen(descriptor, "wb") as file:
@@ -236,41 +234,3 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(descriptor)
-
-
-def format_listing(mails: list[OutboxMail], *, failed_only: bool = False) -> str:
-    """A plain-text table: id, created, kind, status, attempts, next attempt, to, last error."""
-    if not mails:
-        return "no failed e-mails" if failed_only else "the outbox is empty"
-    header = (
-        "ID",
-        "CREATED (UTC)",
-        "KIND",
-        "STATUS",
-        "ATTEMPTS",
-        "NEXT ATTEMPT",
-        "TO",
-        "LAST ERROR",
-    )
-    rows = [header]
-    for mail in mails:
-        rows.append(
-            (
-                str(mail.id),
-                f"{mail.created_at:%Y-%m-%d %H:%M}",
-                mail.kind,
-                mail.status,
-                str(mail.attempts),
-                f"{mail.next_attempt_at:%Y-%m-%d %H:%M}" if mail.status == "pending" else "-",
-                mask_recipients(mail.recipient),
-                mask_addresses(mail.last_error or "-"),
-            )
-        )
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header) - 1)]
-    lines = []
-    for row in rows:
-        padded = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
-        lines.append("  ".join([*padded, row[-1]]))
-    if len(mails) >= LISTING_LIMIT:
-        lines.append(f"(the newest {LISTING_LIMIT} shown)")
-    return "\n".join(line.rstrip() for line in lines)

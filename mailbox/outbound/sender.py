@@ -29,27 +29,25 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import sqlite3
 import time
 from collections.abc import Awaitable
 from datetime import timedelta
 from email.errors import MessageError
 
-from assistant.clock import Clock, SystemClock
+from assistant.clock import Clock
 from assistant.errors import DeliveryError, PermanentDeliveryError
 from assistant.redact import redact
 from assistant.settings import Settings
 from assistant.wakeup import backoff, raise_if_cancelled, wait_or_timeout
 from mailbox.outbound.compose import (
-    LISTING_LIMIT,
     build_message,
     envelope_recipients,
-    format_listing,
     mask_addresses,
     message_bytes,
     remove_stale_temp_files,
 )
 from mailbox.outbound.transport import ConnectionLost, Transport, transport_for
+from store.errors import StoreBusy
 from store.records import OutboxMail
 from store.store import Store
 
@@ -62,7 +60,7 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=15)
 LOCKED_RETRY_SECONDS = 1.0
 
-__all__ = ["OutboxSender", "build_message", "format_listing", "retry_delay", "run_outbox_listing"]
+__all__ = ["OutboxSender", "build_message", "retry_delay"]
 
 
 def retry_delay(failures: int) -> timedelta:
@@ -241,9 +239,7 @@ class OutboxSender:
             try:
                 await self.store.outbox.mark_sent(mail.id, self.clock.now(), error=note)
                 return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
+            except StoreBusy:
                 logger.warning("outbox %d (%s) sent; database busy, retrying", mail.id, mail.kind)
                 await asyncio.sleep(LOCKED_RETRY_SECONDS)
 
@@ -276,32 +272,3 @@ async def finish_even_if_cancelled(step: Awaitable[None]) -> None:
     except asyncio.CancelledError:
         await task
         raise
-
-
-# --- staff view ---------------------------------------------------------------------------
-
-
-async def run_outbox_listing(settings: Settings, *, failed_only: bool) -> int:
-    """``python main.py outbox [--failed]``: the newest e-mails, recipients masked."""
-    store = await Store.open(settings.db_path)
-    try:
-        mails = await store.outbox.list("failed" if failed_only else None, limit=LISTING_LIMIT)
-    finally:
-        await store.close()
-    print(format_listing(mails, failed_only=failed_only))
-    return 0
-
-
-async def run_outbox_retry(
-    settings: Settings, ids: list[int], *, clock: Clock | None = None
-) -> int:
-    """``python main.py outbox --retry ID ...``: failed e-mails go back in the queue, due now."""
-    store = await Store.open(settings.db_path)
-    try:
-        requeued = await store.outbox.requeue_failed(ids, (clock or SystemClock()).now())
-    finally:
-        await store.close()
-    for mail_id in ids:
-        state = "queued again" if mail_id in requeued else "not a failed e-mail: unchanged"
-        print(f"{mail_id}: {state}")
-    return 0 if len(requeued) == len(set(ids)) else 1

@@ -12,8 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from assistant.clock import SystemClock
-from assistant.settings import Settings
+from assistant.clock import Clock
 from store.store import Store
 
 logger = logging.getLogger(__name__)
@@ -40,36 +39,34 @@ def read_announcement(subject: str, body_file: Path) -> tuple[str, str]:
     return subject, body.replace("\r\n", "\n")
 
 
-async def run_announce(settings: Settings, *, to: str, subject: str, body_file: Path) -> int:
+async def run_announce(
+    store: Store, *, to: str, subject: str, body_file: Path, clock: Clock
+) -> int:
     """Create the communications and their notices; return the exit status."""
     try:
         subject, body = read_announcement(subject, body_file)
     except ValueError as exc:
         print(f"announce: {exc}", file=sys.stderr)
         return 2
-    store = await Store.open(settings.db_path)
-    try:
-        if to.strip().lower() == "all":
-            customer_ids = await store.communications.registered_customers()
-            if not customer_ids:
-                print("announce: no registered customer; nothing created", file=sys.stderr)
-                return 1
-        else:
-            customer_id = await store.communications.customer_id_by_code(to.strip())
-            if customer_id is None:
-                print(f"announce: unknown customer code {to.strip()!r}", file=sys.stderr)
-                return 1
-            customer_ids = [customer_id]
-            if not await store.communications.registered_customers([customer_id]):
-                print(
-                    "announce: the customer has no active account: no notice will be sent;"
-                    " the communication shows in /comunicazioni after registration"
-                )
-        created = await store.communications.create_for(
-            customer_ids, subject=subject, body=body, now=SystemClock().now()
-        )
-    finally:
-        await store.close()
+    if to.strip().lower() == "all":
+        customer_ids = await store.communications.registered_customers()
+        if not customer_ids:
+            print("announce: no registered customer; nothing created", file=sys.stderr)
+            return 1
+    else:
+        customer_id = await store.communications.customer_id_by_code(to.strip())
+        if customer_id is None:
+            print(f"announce: unknown customer code {to.strip()!r}", file=sys.stderr)
+            return 1
+        customer_ids = [customer_id]
+        if not await store.communications.registered_customers([customer_id]):
+            print(
+                "announce: the customer has no active account: no notice will be sent;"
+                " the communication shows in /comunicazioni after registration"
+            )
+    created = await store.communications.create_for(
+        customer_ids, subject=subject, body=body, now=clock.now()
+    )
     logger.info("announce: %d communications created", created)
     print(
         f"{created} communication(s) created; the running service sends the notices"
