@@ -83,3 +83,64 @@ def test_sqlite_only_in_store() -> None:
     """Rule 2: the database driver is the store's business; others ask it for units of work."""
     offending = imported_outside(SQLITE, allowed=frozenset({"store"}))
     assert not offending, "\n".join(offending)
+
+
+def test_channel_libraries_only_in_their_channel() -> None:
+    """Rule 3: ``telegram`` only in bot/; ``imap_tools``, ``aiosmtplib`` only in mailbox/."""
+    offending = imported_outside(frozenset({"telegram"}), allowed=frozenset({"bot"}))
+    offending += imported_outside(
+        frozenset({"imap_tools", "aiosmtplib"}), allowed=frozenset({"mailbox"})
+    )
+    assert not offending, "\n".join(offending)
+
+
+# Which project packages each package may import (main.py may import them all).
+MAY_IMPORT = {
+    "store": frozenset(),
+    "assistant": frozenset({"store"}),
+    "bankfiles": frozenset({"assistant", "store"}),
+    "bot": frozenset({"assistant", "store"}),
+    "mailbox": frozenset({"assistant", "store"}),
+    "staff": frozenset({"assistant", "bankfiles", "mailbox", "store"}),
+}
+
+
+def test_imports_follow_the_layout() -> None:
+    """The arrows of the README's Layout: the core never imports a channel or a tool around it."""
+    offending = [
+        str(i)
+        for i in project_imports()
+        if i.package in MAY_IMPORT
+        and i.top in PACKAGES - {i.package}
+        and i.top not in MAY_IMPORT[i.package]
+    ]
+    assert not offending, "\n".join(offending)
+
+
+def test_the_store_is_opened_only_by_the_composition_root() -> None:
+    """Rule 4: ``Store.open`` is called in ``main.py`` alone; commands receive the store."""
+    offending = []
+    for path in [ROOT / "main.py", *(p for n in PACKAGES for p in (ROOT / n).rglob("*.py"))]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "open"
+                and isinstance(node.value, ast.Name)
+                and node.value.id in {"Store", "Database"}
+                and path.name != "main.py"
+                and path.parent.name != "store"
+            ):
+                offending.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offending, "\n".join(offending)
+
+
+def test_the_registry_is_a_value_built_by_the_loader() -> None:
+    """Rule 4: no import-time registry; each load builds its own, with every flow's routes."""
+    from assistant.dialogs import registry
+
+    first, second = registry.load_flows(), registry.load_flows()
+    assert first is not second and first.commands is not second.commands
+    assert set(first.commands) == set(second.commands) and "registrazione" in first.commands
+    globals_ = [name for name, v in vars(registry).items() if isinstance(v, registry.Registry)]
+    assert not globals_
