@@ -40,3 +40,32 @@ class AttemptRepo:
             return await self.db.execute_rowcount(
                 "DELETE FROM attempts WHERE at < ?", (iso(before),)
             )
+
+    async def count_unknown_login(self, digest: str, now: datetime) -> int:
+        """One more wrong password for a username that names no account; the failures so far."""
+        async with self.db.transaction():
+            await self.db.execute(
+                "INSERT INTO unknown_logins (digest, failures, updated_at) VALUES (?, 1, ?)"
+                " ON CONFLICT (digest) DO UPDATE SET failures = failures + 1,"
+                " updated_at = excluded.updated_at",
+                (digest, iso(now)),
+            )
+            row = await self.db.fetchone(
+                "SELECT failures FROM unknown_logins WHERE digest = ?", (digest,)
+            )
+        return int(row[0]) if row else 0
+
+    async def block_unknown_login(self, digest: str, now: datetime) -> None:
+        """Answer "blocked" for this unknown username from now on, as for an account."""
+        async with self.db.transaction():
+            await self.db.execute(
+                "UPDATE unknown_logins SET blocked_at = ? WHERE digest = ?", (iso(now), digest)
+            )
+
+    async def unknown_login_blocked(self, digest: str) -> bool:
+        """Whether wrong passwords blocked this unknown username."""
+        row = await self.db.fetchone(
+            "SELECT blocked_at FROM unknown_logins WHERE digest = ?", (digest,)
+        )
+        return row is not None and row[0] is not None
+

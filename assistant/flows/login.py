@@ -8,6 +8,7 @@ MAX_LOGIN_ATTEMPTS wrong passwords in a row the account is blocked until /recupe
 from __future__ import annotations
 
 import enum
+import hashlib
 import logging
 from datetime import timedelta
 
@@ -74,15 +75,18 @@ class Login(Flow[Step]):
             ctx.end_flow()
             ctx.say("login/too_many")
             return
-        account = await store.accounts.by_username(ctx.data.get("username", ""))
-        if account is not None and account.blocked:
-            await ctx.audit("login_refused_blocked", account=account)
-            ctx.end_flow()
-            ctx.say("login/blocked", buttons=[[ctx.button("recover", "cmd:recupero")]])
-            return
-        # argon2 runs with no such account too: "unknown username" takes as long as "wrong password"
+        username = ctx.data.get("username", "")
+        account = await store.accounts.by_username(username)
+        # argon2 runs whatever the username names (an account, a blocked one, nothing): the time
+        # of the answer tells no more than its words, and the words are the same (see below)
         known_hash = account.password_hash if account is not None else None
         right = await credentials.verify_password(known_hash, ctx.text)
+        if (account is not None and account.blocked) or (
+            account is None and await store.attempts.unknown_login_blocked(_digest(username))
+        ):
+            await ctx.audit("login_refused_blocked", account=account)
+            self._blocked(ctx)
+            return
         if account is None or not right:
             await self._wrong_password(ctx, account)
             return
@@ -105,7 +109,18 @@ class Login(Flow[Step]):
 
     async def _wrong_password(self, ctx: Context, account: Account | None) -> None:
         if account is None:
+            # counted and blocked like an account: "Login bloccata" does not tell who exists
+            digest = _digest(ctx.data.get("username", ""))
+            async with ctx.store.db.transaction():
+                failed = await ctx.store.attempts.count_unknown_login(digest, ctx.now)
+                blocked = policy.login_blocked(failed, ctx.settings.max_login_attempts)
+                if blocked:
+                    await ctx.store.attempts.block_unknown_login(digest, ctx.now)
             await ctx.audit("login_failed", detail="unknown username")
+            if blocked:
+                await ctx.audit("login_blocked", detail="unknown username")
+                self._blocked(ctx)
+                return
         else:
             async with ctx.store.db.transaction():
                 failed = await ctx.store.accounts.count_failed_login(account.id, ctx.now)
@@ -116,10 +131,13 @@ class Login(Flow[Step]):
             if blocked:
                 await ctx.store.chats.end_sessions(account.id, ctx.now)
                 await ctx.audit("login_blocked", account=account)
-                ctx.end_flow()
-                ctx.say("login/blocked", buttons=[[ctx.button("recover", "cmd:recupero")]])
+                self._blocked(ctx)
                 return
         ctx.say("login/wrong", attempts=ctx.settings.max_login_attempts)
+
+    def _blocked(self, ctx: Context) -> None:
+        ctx.end_flow()
+        ctx.say("login/blocked", buttons=[[ctx.button("recover", "cmd:recupero")]])
 
     async def _new_password(self, ctx: Context) -> None:
         account = await self._verified_account(ctx)
@@ -193,3 +211,9 @@ async def logout(ctx: Context) -> None:
         return
     await ctx.logout("logout")
     ctx.say("login/bye", buttons=main_menu(ctx))
+
+
+def _digest(username: str) -> str:
+    """What is kept of a username that names no account: its SHA-256, never the text."""
+    return hashlib.sha256(username.encode("utf-8")).hexdigest()
+
