@@ -8,8 +8,9 @@
     python main.py publish MANIFEST [--skip-invalid]
     python main.py announce --to all|CODE --subject S --body-file F
     python main.py faq [--lang it|en] [--json] [QUESTION ...]
-    python main.py tickets list|show|reply|close|mail ...
+    python main.py tickets list|show|reply|close|mail|attachment ...
     python main.py outbox [--failed]
+    python main.py staff add|list|disable|reset ...   staff accounts of the web console
 
 Nothing but this file reads the environment; everything is built here from one ``Settings``.
 """
@@ -31,9 +32,13 @@ from assistant import redact
 from assistant.errors import SettingsError
 from assistant.settings import Settings
 from staff.terminal import safe_output
+from store.errors import StoreBusy, StoreInUse
 
 if TYPE_CHECKING:
     from assistant.clock import Clock
+    from assistant.texts import Texts
+    from assistant.tickets import TicketService
+    from mailbox.inbound.worker import MailboxWorker
     from store.store import Store
 
 logger = logging.getLogger("areaclienti")
@@ -65,22 +70,36 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     """The console chat alone (e-mails still go out through the outbox)."""
-    return await serve(settings, console=True, mailbox=False, demo=args.demo)
+    return await serve(settings, console=True, mailbox=False, demo=args.demo, web=False)
 
 
 async def serve(
-    settings: Settings, *, console: bool, mailbox: bool = True, demo: bool = False
+    settings: Settings,
+    *,
+    console: bool,
+    mailbox: bool = True,
+    demo: bool = False,
+    web: bool = True,
 ) -> int:
     """Build every component over one store and run them together until cancelled."""
     from assistant.clock import SystemClock
 
     clock = SystemClock()
-    async with opened_store(settings) as store:
-        return await _serve(settings, store, clock, console=console, mailbox=mailbox, demo=demo)
+    async with opened_store(settings, exclusive=True) as store:  # one service per database
+        return await _serve(
+            settings, store, clock, console=console, mailbox=mailbox, demo=demo, web=web
+        )
 
 
 async def _serve(
-    settings: Settings, store: Store, clock: Clock, *, console: bool, mailbox: bool, demo: bool
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    *,
+    console: bool,
+    mailbox: bool,
+    demo: bool,
+    web: bool = True,
 ) -> int:
     """``serve`` over the open store."""
     from assistant.dialogs.core import Assistant
@@ -96,12 +115,14 @@ async def _serve(
     from bot.telegram_app import TelegramFrontEnd, build_application
     from bot.telegram_render import TelegramNotifier
     from bot.telegram_text import TelegramMessageLimit
-    from mailbox.inbound.worker import MailboxWorker
     from mailbox.outbound.sender import OutboxSender
 
     if demo and await store.customers.count() == 0:
         print(f"First start: creating the demo data in {settings.db_path} ...")
         await make_demo(store, settings.data_dir, customers=20, seed=2008, clock=clock)
+        from staff.accounts import add_demo_staff
+
+        await add_demo_staff(store, clock)  # the staff console's demo admin
     texts = Texts(settings.templates_dir)
     faq = await asyncio.to_thread(FaqMatcher.load, settings.data_dir / "cache")
     sender = OutboxSender(store, settings, clock)
@@ -136,18 +157,12 @@ async def _serve(
         "notices": notices.run(),
     }
     if mailbox and settings.imap_host:
-        from assistant.faq import faq_answer
-        from mailbox.inbound.faq_process import FaqProcess
-
-        workers["support mailbox"] = MailboxWorker(
-            settings,
-            store,
-            texts,
-            faq=FaqProcess(settings.data_dir / "cache"),  # beside the worker, on another core
-            faq_answer=lambda faq_id, lang: faq_answer(texts, settings, faq_id, lang),
-            tickets=tickets,
-            clock=clock,
-        ).run()
+        worker = mailbox_worker(settings, store, texts, tickets, clock)
+        workers["support mailbox"] = worker.run()
+    if web:
+        staff_web = await staff_console(settings, store, texts, tickets, clock, demo=demo)
+        if staff_web is not None:
+            workers["staff console"] = staff_web
     where = "Telegram" if not console else "console"
     mail = (
         f"SMTP {settings.smtp_host}" if settings.smtp_host else f"files in {settings.outbox_dir}/"
@@ -172,6 +187,63 @@ async def _serve(
         await asyncio.gather(front_task, *tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(sender.send_due(), timeout=10)  # what the last step queued
+
+
+async def staff_console(
+    settings: Settings,
+    store: Store,
+    texts: Texts,
+    tickets: TicketService,
+    clock: Clock,
+    *,
+    demo: bool,
+) -> Coroutine[Any, Any, None] | None:
+    """The staff web console, listening already; None (said on stderr) when it cannot listen:
+    the chat and the mail go on without it."""
+    from assistant.service_levels import ServiceLevel
+    from staff.accounts import demo_login
+    from web.app import create_app
+    from web.context import Services
+    from web.server import build_server, listen, serve
+
+    host, port = settings.staff_web_host, settings.staff_web_port
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        logger.error("staff console not started: cannot listen on %s:%s: %s", host, port, exc)
+        print(f"Staff console NOT started: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
+        return None
+    level = ServiceLevel(settings.staff_business_hours, settings.sla_first_response_hours)
+    services = Services(
+        store=store, settings=settings, clock=clock, texts=texts, tickets=tickets,
+        service_level=level,
+    )  # fmt: skip
+    server = build_server(create_app(services), host, port)
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
+    login = await demo_login(store) if demo else None
+    demo_text = f" (demo login: {login[0]} / {login[1]}; TOTP at the first login)" if login else ""
+    print(f"Staff console: {url}{demo_text}")
+    logger.info("staff console on %s", url)
+    return serve(server, sock)
+
+
+def mailbox_worker(
+    settings: Settings, store: Store, texts: Texts, tickets: TicketService, clock: Clock
+) -> MailboxWorker:
+    """The support mailbox worker as the service runs it: the FAQ matcher in its own process
+    (beside the worker, on another core; started with it), answers from the templates."""
+    from assistant.faq import faq_answer
+    from mailbox.inbound.faq_process import FaqProcess
+    from mailbox.inbound.worker import MailboxWorker
+
+    return MailboxWorker(
+        settings,
+        store,
+        tickets,
+        preparer=FaqProcess(settings.data_dir / "cache"),
+        faq_answer=lambda faq_id, lang: faq_answer(texts, settings, faq_id, lang),
+        clock=clock,
+    )
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -258,16 +330,47 @@ async def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
         return await run_outbox_listing(store, failed_only=args.failed)
 
 
+async def cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
+    """Staff accounts of the web console: add, list, disable, reset."""
+    from assistant.clock import SystemClock
+    from staff.accounts_cli import run_staff
+
+    async with opened_store(settings) as store:
+        return await run_staff(store, args, clock=SystemClock())
+
+
 @contextlib.asynccontextmanager
-async def opened_store(settings: Settings) -> AsyncIterator[Store]:
-    """The store of ``settings``, open while the block runs: the one place that opens it."""
+async def opened_store(settings: Settings, *, exclusive: bool = False) -> AsyncIterator[Store]:
+    """The store of ``settings``, open while the block runs: the one place that opens it.
+
+    ``exclusive``: the service's hold on the database (a second service gets ``StoreInUse``).
+    """
     from store.store import Store
 
-    store = await Store.open(settings.db_path, message_id_domain=settings.mail_domain)
+    store = await Store.open(
+        settings.db_path,
+        message_id_domain=settings.mail_domain,
+        busy_timeout=settings.db_busy_timeout_seconds,
+        exclusive=exclusive,
+    )
     try:
         yield store
     finally:
-        await store.close()
+        await _close(store)
+
+
+async def _close(store: Store) -> None:
+    """Close the store to the end. A signal that arrives once the command's work is done (its
+    last COMMIT finishes before the cancellation is delivered) does not turn a change that was
+    applied and reported into "did not finish": the command's status stands."""
+    closing = asyncio.ensure_future(store.close())
+    try:
+        await asyncio.shield(closing)
+    except asyncio.CancelledError:
+        await closing
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
 
 
 # --- parser ---------------------------------------------------------------------------------
@@ -336,7 +439,15 @@ def build_parser() -> argparse.ArgumentParser:
     t = tsub.add_parser("mail", help="write a received mail's raw bytes (e.g. a quarantined one)")
     t.add_argument("mail_id", type=int, help="the mail's number in `tickets list`")
     t.add_argument("--out", required=True, help="the .eml file to write")
+    t = tsub.add_parser("attachment", help="write an attachment of a ticket's mail to a file")
+    t.add_argument("number", help="AC-123456, its six digits, or the ticket id")
+    t.add_argument("attachment", type=int, help="the attachment's number in `tickets show`")
+    t.add_argument("--out", required=True, help="a new file, or a folder to write it in")
     p.set_defaults(func=cmd_tickets)
+
+    from staff.accounts_cli import add_parser as add_staff_parser
+
+    add_staff_parser(sub).set_defaults(func=cmd_staff)
 
     p = sub.add_parser("outbox", help="list outgoing e-mails")
     p.add_argument("--failed", action="store_true", help="only permanently failed ones")
@@ -373,6 +484,15 @@ def _configured_run(args: argparse.Namespace, *, service: bool) -> int:
     command: Command = args.func
     try:
         return asyncio.run(_with_signals(command(settings, args), service=service))
+    except StoreInUse as exc:
+        print(f"not started: {exc}", file=sys.stderr)
+        return 1
+    except StoreBusy:
+        print(
+            f"{settings.db_path}: busy: another process holds a write lock; try again",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         return 128 + signal.SIGINT
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from assistant.private_files import private_folder
 from assistant.settings import Settings
 from assistant.texts import LANGUAGES, Texts
 
@@ -148,7 +149,7 @@ def guide_pdf_path(texts: Texts, settings: Settings, lang: str) -> Path:
     path = settings.data_dir / "guide" / f"{lang}-{digest[:16]}" / FILE_NAMES[lang]
     if path.is_file():
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     partial.write_bytes(build_guide_pdf(texts, settings, lang))
     partial.replace(path)

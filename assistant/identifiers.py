@@ -1,11 +1,17 @@
-"""Checks of what a customer types to identify themselves: contract, module, codice fiscale,
-e-mail (the PEC rule itself is ``policy.pec_missing``). Each raises ``ValidationError(reason)``;
-the reason names the template ``validation/<reason>`` that explains it to the customer.
-``fiscal_code_problem`` is also the bank files' check of a fiscal code."""
+"""The one definition of each identifier: contract and module numbers, codice fiscale, e-mail,
+customer codes and document numbers. The chat checks what a customer types with the functions
+that raise ``ValidationError(reason)`` (the reason names the template ``validation/<reason>``
+that explains it to the customer; the PEC rule itself is ``policy.pec_missing``); the bank's
+files are checked against the same patterns (``CONTRACT_PATTERN``, ``MODULE_PATTERN``,
+``CODE_PATTERN`` and ``fiscal_code_problem``; ``bankfiles.fast`` builds its pattern from them),
+so the bank can never load an identifier a customer could not type, and ``hidden_character``
+refuses control and invisible characters (``T1`` and ``T1`` + U+200B are not two customers).
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.it import codicefiscale, iva
@@ -13,8 +19,15 @@ from stdnum.it import codicefiscale, iva
 from assistant.errors import ValidationError
 from assistant.policy import pec_missing
 
-_CONTRACT = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,19}$")
-_MODULE = re.compile(r"^[A-Z0-9]{1,10}$")
+# The shapes of the compact, upper-case forms (whitespace removed), without anchors.
+CONTRACT_PATTERN = r"[A-Z0-9][A-Z0-9.\-]{0,19}"  # as printed on the invoice, before the "/"
+MODULE_PATTERN = r"[A-Z0-9]{1,10}"  # the part after the "/"
+CODE_PATTERN = r"[A-Z0-9][A-Z0-9./_\-]{0,39}"  # a customer code, a document number (the bank's)
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})  # control, invisible
+
+_CONTRACT = re.compile(CONTRACT_PATTERN)
+_MODULE = re.compile(MODULE_PATTERN)
+_CODE = re.compile(CODE_PATTERN)
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -23,10 +36,33 @@ def _compact(text: str) -> str:
     return re.sub(r"\s+", "", text).upper()
 
 
+def hidden_character(text: str) -> str | None:
+    """The first control or invisible character of ``text`` (a zero-width space, a byte-order
+    mark, a bidirectional override, a line separator...), or None."""
+    if text.isascii() and text.isprintable():
+        return None
+    return next((c for c in text if unicodedata.category(c) in HIDDEN_CATEGORIES), None)
+
+
+def is_contract_number(value: str) -> bool:
+    """Whether a compact value is a contract number."""
+    return _CONTRACT.fullmatch(value) is not None
+
+
+def is_module_number(value: str) -> bool:
+    """Whether a compact value is a module number."""
+    return _MODULE.fullmatch(value) is not None
+
+
+def is_code(value: str) -> bool:
+    """Whether a compact value is a customer code or a document number."""
+    return _CODE.fullmatch(value) is not None
+
+
 def contract_number(text: str) -> str:
     """The contract number as stored (upper case, no spaces)."""
     value = _compact(text)
-    if not _CONTRACT.match(value):
+    if not is_contract_number(value):
         raise ValidationError("contract_format")
     return value
 
@@ -34,7 +70,7 @@ def contract_number(text: str) -> str:
 def module_number(text: str) -> str:
     """The module number as stored (the part after "/" on the invoice)."""
     value = _compact(text)
-    if not _MODULE.match(value):
+    if not is_module_number(value):
         raise ValidationError("module_format")
     return value
 

@@ -10,6 +10,11 @@ takes the due ones, oldest first, and hands each to a ``Notifier`` (the Telegram
     any other error            -> retried later (30 s, doubling, at most 30 min apart),
                                   dropped after MAX_ATTEMPTS
 
+Claims: each notice is claimed just before it is sent (``NoticeRepo.claim_telegram``), so a
+second sender on the same table skips it, and the chat it goes to, until it is settled or the
+claim lapses (``LEASE``, after a kill); a cancelled sender releases what it claimed and did not
+send.
+
 Pacing: the notifier declares the ``Pacing`` its channel needs (Telegram's numbers live in
 ``bot/telegram_render.py``): at most ``per_second`` messages per second overall, evenly spaced,
 and at most one message per ``chat_interval_seconds`` to one chat, one at a time. A kill
@@ -23,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -31,8 +35,14 @@ from typing import Protocol
 from assistant.clock import Clock
 from assistant.dialogs.messages import Button, Reply
 from assistant.errors import PermanentDeliveryError
-from assistant.wakeup import backoff, raise_if_cancelled, wait_or_timeout
+from assistant.wakeup import (
+    backoff,
+    finish_even_if_cancelled,
+    raise_if_cancelled,
+    wait_or_timeout,
+)
 from store.notices import TelegramNotice
+from store.outbox import new_claimer
 from store.store import Store
 
 logger = logging.getLogger(__name__)
@@ -43,6 +53,7 @@ MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=30)
 SETTLE_SECONDS = 5.0
+LEASE = timedelta(minutes=5)  # how long a claim keeps other senders off a notice and its chat
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,7 @@ class TelegramNoticeSender:
         self.poll_seconds = poll_seconds
         self.limiter = PacedLimiter(self.pacing.per_second)
         self.sent = 0
+        self.claimer = new_claimer()
         self._chat_ready: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._pass_lock = asyncio.Lock()
@@ -156,6 +168,7 @@ class TelegramNoticeSender:
                     await asyncio.wait(list(in_flight.values()), timeout=SETTLE_SECONDS)
                 for task in in_flight.values():
                     task.cancel()
+                await finish_even_if_cancelled(self.store.notices.release_telegram(self.claimer))
                 raise
             return self.sent - before
 
@@ -186,6 +199,11 @@ class TelegramNoticeSender:
             for chat_id, row in ready.items():
                 while len(in_flight) >= self.max_in_flight:
                     await asyncio.wait(list(in_flight.values()), return_when="FIRST_COMPLETED")
+                now_utc = self.clock.now()
+                if not await self.store.notices.claim_telegram(
+                    row.id, self.claimer, now_utc, now_utc + LEASE
+                ):
+                    continue  # sent meanwhile, or another sender is writing to this chat
                 await self.limiter.acquire()
                 task = asyncio.create_task(self._send(row))
                 in_flight[chat_id] = task
@@ -200,11 +218,13 @@ class TelegramNoticeSender:
         try:
             await self.notifier.send(row.chat_id, notice_reply(row))
         except PermanentDeliveryError as exc:
-            await _settle(self._stop_chat(row, str(exc)))
+            await finish_even_if_cancelled(self._stop_chat(row, str(exc)))
         except Exception as exc:
-            await _settle(self._retry(row, f"{type(exc).__name__}: {exc}"))
+            await finish_even_if_cancelled(self._retry(row, f"{type(exc).__name__}: {exc}"))
         else:
-            await _settle(self.store.notices.mark_telegram_sent(row.id, self.clock.now()))
+            await finish_even_if_cancelled(
+                self.store.notices.mark_telegram_sent(row.id, self.clock.now())
+            )
             self.sent += 1
         finally:
             # Counted from the channel's answer: the next message to this chat arrives at least
@@ -247,13 +267,3 @@ class TelegramNoticeSender:
 
 def _forget(in_flight: dict[str, asyncio.Task[None]], chat_id: str, _: object) -> None:
     in_flight.pop(chat_id, None)
-
-
-async def _settle(step: Awaitable[None]) -> None:
-    """Run a bookkeeping step to its end even when the caller is cancelled meanwhile."""
-    task = asyncio.ensure_future(step)
-    try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await task
-        raise

@@ -62,11 +62,16 @@ async def with_owned_contract(
 ) -> tuple[Document, Contract] | None:
     """The document and its contract when it is published and the customer's, else None."""
     contract = await ctx.store.contracts.get(document.contract_id) if document else None
-    if (
-        document is None
-        or contract is None
-        or contract.customer_id != customer_id(ctx)
-        or document.published_at is None
-    ):
+    if document is None or contract is None or not shown_to(document, contract, customer_id(ctx)):
         return None
     return document, contract
+
+
+def shown_to(document: Document, contract: Contract, customer: int) -> bool:
+    """Whether ``document`` (of ``contract``) may be given to ``customer``: it is published and
+    the contract is the customer's. The chat and the staff console's download both ask this."""
+    return (
+        document.contract_id == contract.id
+        and contract.customer_id == customer
+        and document.published_at is not None
+    )

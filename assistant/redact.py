@@ -32,6 +32,10 @@ _PATTERNS = (
         ),
         r"\1\2<secret>",
     ),
+    # the staff console's cookies and form values (session id, login nonce, CSRF value)
+    (re.compile(r"(?i)\b(ac_staff|ac_login|csrf)(\s*[=:]\s*)" + _VALUE), r"\1\2<secret>"),
+    # TOTP secrets inside otpauth:// URIs (also caught below as secret=...)
+    (re.compile(r"(?i)(otpauth://\S*?[?&]secret=)[A-Z2-7]+"), r"\1<secret>"),
     # key=value secrets, also as variables (SMTP_PASSWORD=..., TELEGRAM_BOT_TOKEN=...)
     (
         re.compile(
@@ -87,5 +91,5 @@ def install(level: int = logging.INFO, logfile: Path | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = handlers
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "aiosqlite", "telegram.ext.Updater"):
+    for noisy in ("httpx", "httpcore", "telegram.ext.Updater"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -15,6 +15,13 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from assistant.errors import SettingsError
+from assistant.service_levels import (
+    DEFAULT_BUSINESS_HOURS,
+    DEFAULT_FIRST_RESPONSE_HOURS,
+    BusinessHours,
+    italian_province,
+    parse_business_hours,
+)
 
 DEFAULT_PEC_DOMAINS = (
     "pec.it",
@@ -46,6 +53,8 @@ DEFAULT_PEC_DOMAINS = (
 
 SECURITY_CHOICES = ("none", "starttls", "tls")
 DEFAULT_DOCUMENT_MAX_BYTES = 20 * 1024 * 1024  # Telegram's bot upload limit is 50 MB
+DEFAULT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # one attachment of an incoming mail
+DEFAULT_ATTACHMENTS_MAX_COUNT = 10  # attachments of an incoming mail
 LANGUAGES = ("it", "en")
 
 
@@ -84,6 +93,17 @@ class Settings:
     mail_max_bytes: int = 25 * 1024 * 1024
     auto_reply_limit: int = 5
     document_max_bytes: int = DEFAULT_DOCUMENT_MAX_BYTES
+    attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES  # larger: listed, not accepted
+    attachments_max_count: int = DEFAULT_ATTACHMENTS_MAX_COUNT  # per mail; further ones refused
+    db_busy_timeout_seconds: int = 30  # how long a statement waits for another's write lock
+    staff_web_host: str = "127.0.0.1"  # the staff console (web/)
+    staff_web_port: int = 8080
+    staff_session_idle_minutes: int = 30
+    staff_cookie_secure: bool = False  # true behind HTTPS: the session cookie is Secure
+    staff_business_hours: BusinessHours = field(  # STAFF_BUSINESS_HOURS, STAFF_HOLIDAY_PROVINCE
+        default_factory=lambda: parse_business_hours(DEFAULT_BUSINESS_HOURS)
+    )
+    sla_first_response_hours: int = DEFAULT_FIRST_RESPONSE_HOURS  # business hours
     templates_dir: Path = field(default=Path(__file__).resolve().parent.parent / "templates")
 
     @property
@@ -149,7 +169,38 @@ class Settings:
             document_max_bytes=_int(
                 env, "DOCUMENT_MAX_BYTES", DEFAULT_DOCUMENT_MAX_BYTES, 1024, 2**40
             ),
+            attachment_max_bytes=_int(
+                env, "ATTACHMENT_MAX_BYTES", DEFAULT_ATTACHMENT_MAX_BYTES, 1024, 2**40
+            ),
+            attachments_max_count=_int(
+                env, "ATTACHMENTS_MAX_COUNT", DEFAULT_ATTACHMENTS_MAX_COUNT, 0, 1000
+            ),
+            db_busy_timeout_seconds=_int(env, "DB_BUSY_TIMEOUT_SECONDS", 30, 1, 3600),
+            staff_web_host=env.get("STAFF_WEB_HOST", "127.0.0.1").strip(),
+            staff_web_port=_int(env, "STAFF_WEB_PORT", 8080, 1, 65535),
+            staff_session_idle_minutes=_int(env, "STAFF_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+            staff_cookie_secure=_bool(env, "STAFF_COOKIE_SECURE", False),
+            staff_business_hours=_business_hours(env),
+            sla_first_response_hours=_int(
+                env, "SLA_FIRST_RESPONSE_HOURS", DEFAULT_FIRST_RESPONSE_HOURS, 1, 1000
+            ),
         )
+
+
+def _business_hours(env: Mapping[str, str]) -> BusinessHours:
+    """STAFF_BUSINESS_HOURS (``mon-fri 09:00-18:00``) and STAFF_HOLIDAY_PROVINCE (``MI``)."""
+    province = env.get("STAFF_HOLIDAY_PROVINCE", "").strip() or None
+    if province is not None:
+        try:
+            province = italian_province(province)
+        except ValueError as exc:
+            raise SettingsError("STAFF_HOLIDAY_PROVINCE", str(exc)) from None
+    try:
+        return parse_business_hours(
+            env.get("STAFF_BUSINESS_HOURS", DEFAULT_BUSINESS_HOURS), province
+        )
+    except ValueError as exc:
+        raise SettingsError("STAFF_BUSINESS_HOURS", str(exc)) from None
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -163,6 +214,16 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise SettingsError(name, f"expected a number from {low} to {high}, got {value}")
     return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise SettingsError(name, f"expected true or false, got {raw!r}")
+    return value in ("1", "true", "yes", "on")
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:

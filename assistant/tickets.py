@@ -11,9 +11,6 @@ ticket and its answer all at once.
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -21,21 +18,20 @@ from assistant.dialogs.messages import Button, Reply
 from assistant.errors import DeliveryError, NotAllowed, NotFound
 from assistant.settings import Settings
 from assistant.texts import Texts
+from assistant.ticket_mail import (
+    MAX_SUBJECT_CHARS,
+    MailReply,
+    answer_of,
+    reply_headers,
+    reply_subject,
+)
 from store.outbox import QueuedMail
 from store.store import Store
-from store.tickets import REFERENCE_PREFIX, Ticket, TicketAnswer
+from store.tickets import REFERENCE_PREFIX, Ticket
 
 logger = logging.getLogger(__name__)
 
-MAX_REFERENCES = 20
-MAX_SUBJECT_CHARS = 200
 MAX_ID_DIGITS = 18  # an id typed by staff: longer cannot name a row (SQLite integers are 64-bit)
-REFERENCE = re.compile(r"\[\s*AC-?\s*(\d{6})\s*\]", re.IGNORECASE)
-_REPLY_PREFIX = re.compile(
-    r"^\s*((re|r|aw|sv|rif|fwd?|i|tr|wg)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE
-)
-AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
-HUMAN_HEADERS = {"Auto-Submitted": ""}  # a person wrote it: no Auto-Submitted at all
 REPLY_BUTTON = "tkt:r:"  # + the ticket id: the customer answers a staff reply in the chat
 
 
@@ -45,53 +41,6 @@ class ChatNotifier(Protocol):
     async def send(self, chat_id: str, reply: Reply) -> int | None:
         """Deliver ``reply`` to ``chat_id``; raise ``DeliveryError`` when it cannot."""
         ...
-
-
-@dataclass(frozen=True)
-class MailReply:
-    """An e-mail answer on a ticket's thread."""
-
-    kind: str  # acknowledgement | faq | too_large | staff_reply
-    recipient: str
-    body: str
-    in_reply_to: str | None
-    references: tuple[str, ...]
-    automatic: bool  # Auto-Submitted: auto-replied, and counted by the loop guard
-
-
-def answer_of(
-    ticket: Ticket, reply: MailReply, now: datetime, recorded_body: str | None = None
-) -> TicketAnswer:
-    """How an e-mail answer is kept in its ticket (the loop guard counts automatic ones)."""
-    return TicketAnswer(
-        ticket_id=ticket.id,
-        author="assistant" if reply.automatic else "staff",
-        kind=reply.kind,
-        body=reply.body if recorded_body is None else recorded_body,
-        auto_reply_to=reply.recipient if reply.automatic else None,
-        touches_ticket=ticket.updated_at != now,  # a ticket opened this moment is up to date
-    )
-
-
-def ticket_reference(subject: str) -> str | None:
-    """``AC-123456`` when the subject quotes a reference in brackets, else None."""
-    match = REFERENCE.search(subject)
-    return f"{REFERENCE_PREFIX}{match.group(1)}" if match else None
-
-
-def reply_subject(subject: str, reference: str, default: str) -> str:
-    """``Re: <subject> [AC-123456]``: one ``Re:``, the reference once, never empty."""
-    base = _REPLY_PREFIX.sub("", REFERENCE.sub(" ", subject))
-    base = " ".join(base.split())[:MAX_SUBJECT_CHARS] or default
-    return f"Re: {base} [{reference}]"
-
-
-def references_header(message_ids: Sequence[str]) -> str:
-    """The References value: the thread's first id and its latest ones (RFC 5322 3.6.4)."""
-    unique = list(dict.fromkeys(message_ids))
-    if len(unique) > MAX_REFERENCES:
-        unique = [unique[0], *unique[-(MAX_REFERENCES - 1) :]]
-    return " ".join(unique)
 
 
 class TicketService:
@@ -148,19 +97,9 @@ class TicketService:
         logger.info("ticket %s opened (%s)", ticket.reference, channel)
         return ticket
 
-    async def add_customer_message(
-        self,
-        ticket: Ticket,
-        text: str,
-        now: datetime,
-        *,
-        message_id: str | None = None,
-        inbound_id: int | None = None,
-    ) -> None:
+    async def add_customer_message(self, ticket: Ticket, text: str, now: datetime) -> None:
         """The customer wrote again: add it; an answered or closed ticket opens again."""
-        await self.store.tickets.add_customer_message(
-            ticket, text, now, message_id=message_id, inbound_id=inbound_id
-        )
+        await self.store.tickets.add_customer_message(ticket, text, now)
         logger.info("ticket %s: customer message", ticket.reference)
 
     def mail_body(self, ticket: Ticket, kind: str, **context: object) -> str:
@@ -200,11 +139,6 @@ class TicketService:
         self, ticket: Ticket, reply: MailReply, *, dedup_key: str | None = None
     ) -> QueuedMail:
         """The outbox mail of an answer: threaded, ``Re:`` subject with the reference."""
-        headers = dict(AUTOMATIC_HEADERS if reply.automatic else HUMAN_HEADERS)
-        if reply.in_reply_to:
-            headers["In-Reply-To"] = reply.in_reply_to
-        if reply.references:
-            headers["References"] = references_header(reply.references)
         return QueuedMail(
             message_id=self.store.outbox.new_message_id(),
             dedup_key=dedup_key,
@@ -215,7 +149,7 @@ class TicketService:
             ),
             body_text=reply.body,
             body_html=None,
-            headers=headers,
+            headers=reply_headers(reply),
         )
 
     async def open_from_chat(
@@ -268,8 +202,13 @@ class TicketService:
             raise NotFound(text)
         return ticket
 
-    async def staff_reply(self, ticket: Ticket, body: str, now: datetime) -> None:
-        """A person's answer, delivered where the ticket came from; the ticket is answered."""
+    async def staff_reply(
+        self, ticket: Ticket, body: str, now: datetime, *, staff_id: int | None = None
+    ) -> None:
+        """A person's answer, delivered where the ticket came from; the ticket is answered.
+
+        ``staff_id``: the console's staff user (audited); None from the command line.
+        """
         body = body.strip()
         if ticket.channel == "email":
             messages = await self.store.tickets.messages(ticket.id)
@@ -285,7 +224,7 @@ class TicketService:
             )
             async with self.store.db.transaction():
                 await self.send_mail(ticket, reply, now, recorded_body=body)
-                await self._answered(ticket, now)
+                await self._answered(ticket, now, staff_id)
             return
         if self.notifier is None:
             raise DeliveryError(f"no chat notifier for {ticket.channel} tickets")
@@ -299,19 +238,29 @@ class TicketService:
             await self.store.tickets.add_message(
                 ticket.id, direction="out", author="staff", kind="staff_reply", body=body, now=now
             )
-            await self._answered(ticket, now)
+            await self._answered(ticket, now, staff_id)
 
-    async def _answered(self, ticket: Ticket, now: datetime) -> None:
-        await self._set_status(ticket, "answered", "ticket_staff_reply", now)
+    async def _answered(self, ticket: Ticket, now: datetime, staff_id: int | None) -> None:
+        await self._set_status(ticket, "answered", "ticket_staff_reply", now, staff_id)
         logger.info("ticket %s answered by staff", ticket.reference)
 
-    async def close(self, ticket: Ticket, now: datetime) -> None:
+    async def close(
+        self, ticket: Ticket, now: datetime, *, staff_id: int | None = None
+    ) -> None:
         """Close a ticket; a later customer message opens it again."""
         async with self.store.db.transaction():
-            await self._set_status(ticket, "closed", "ticket_closed", now)
+            await self._set_status(ticket, "closed", "ticket_closed", now, staff_id)
         logger.info("ticket %s closed", ticket.reference)
 
-    async def _set_status(self, ticket: Ticket, status: str, event: str, now: datetime) -> None:
+    async def reopen(self, ticket: Ticket, now: datetime, *, staff_id: int | None = None) -> None:
+        """Open a closed or answered ticket again (staff console)."""
+        async with self.store.db.transaction():
+            await self._set_status(ticket, "open", "ticket_reopened", now, staff_id)
+        logger.info("ticket %s reopened by staff", ticket.reference)
+
+    async def _set_status(
+        self, ticket: Ticket, status: str, event: str, now: datetime, staff_id: int | None = None
+    ) -> None:
         """Change the ticket's status and audit it (inside the caller's transaction)."""
         await self.store.tickets.set_status(ticket.id, status, now)
         await self.store.audit.record(
@@ -320,4 +269,5 @@ class TicketService:
             customer_id=ticket.customer_id,
             channel=ticket.channel,
             detail=ticket.reference,
+            staff_id=staff_id,
         )

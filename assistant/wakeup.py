@@ -3,13 +3,15 @@
 Before Python 3.12, ``asyncio.wait_for`` swallows a cancellation that arrives just as the
 awaited thing completes (and libraries such as aiosmtplib use it inside). A loop that only
 relies on ``CancelledError`` reaching it may then run forever after shutdown asked it to stop.
-The loops call ``raise_if_cancelled`` each round and wait with ``wait_or_timeout``.
+The loops call ``raise_if_cancelled`` each round and wait with ``wait_or_timeout``; a
+bookkeeping step that must not be cut short runs under ``finish_even_if_cancelled``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable
 from datetime import timedelta
 
 
@@ -31,3 +33,13 @@ async def wait_or_timeout(event: asyncio.Event, seconds: float) -> None:
 def backoff(failures: int, first: timedelta, cap: timedelta) -> timedelta:
     """Wait after the n-th failure in a row: ``first``, doubling each time, at most ``cap``."""
     return min(first * 2 ** min(max(failures - 1, 0), 20), cap)
+
+
+async def finish_even_if_cancelled(step: Awaitable[None]) -> None:
+    """Run a bookkeeping step to its end even when the caller is cancelled meanwhile."""
+    task = asyncio.ensure_future(step)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise

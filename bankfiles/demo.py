@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from assistant.clock import Clock
+from assistant.private_files import private_folder
 from bankfiles import pdfs
 from bankfiles.demodata import (
     CREDIT_NOTE_RATE,
@@ -47,7 +48,7 @@ class DemoFiles:
 
 def write_files(customers: list[DemoCustomer], folder: Path, today: date) -> DemoFiles:
     """The three bank files and the PDFs, as the bank would deliver them."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     customer_lines = ["customer_code,kind,name,fiscal_code"]
     contract_lines = [
         "contract_number,module_number,customer_code,status,description,start_date,end_date,"
@@ -150,7 +151,7 @@ def _write_if_changed(path: Path, content: bytes) -> None:
         if path.read_bytes() == content:
             return
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
     path.write_bytes(content)
 
 

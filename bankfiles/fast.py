@@ -1,21 +1,24 @@
 """The fast path of a bank file: a chunk of lines all in the usual form, checked in C.
 
 A chunk qualifies when every one of its lines matches the file's strict pattern (no quotes,
-no spaces, upper-case keys, ``1234.56`` amounts, ``YYYY-MM-DD`` dates); its rows are then
-exactly what ``bankfiles.parse_*`` would return for those lines (a test compares the two),
-built with ``re.findall``, ``zip`` and ``map`` instead of per-row Python code. Any other
-chunk returns None and goes through the csv reader and ``bankfiles`` line by line, which
-find the reason of each bad row.
+no spaces, upper-case keys of the identifiers' own shapes, ``1234.56`` amounts, ``YYYY-MM-DD``
+dates). Its rows are then the pattern's groups, one tuple per line, and ``encode`` writes them
+as the JSON the store stages, with ``str.format`` in C: exactly the values
+``bankfiles.parse_*`` gives for those lines, a bare contract's module as ``""`` and the amount
+as its digits (a test compares the two). Any other chunk returns None and goes through the csv
+reader and ``bankfiles`` line by line, which find the reason of each bad row.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
-from operator import add
+from collections.abc import Callable, Iterable, Sequence
+from itertools import starmap
+from operator import itemgetter
 from typing import Any
 
+from assistant.identifiers import CODE_PATTERN, CONTRACT_PATTERN, MODULE_PATTERN
 from bankfiles.rows import BadRow, parse_date
 
 logger = logging.getLogger(__name__)
@@ -24,13 +27,18 @@ logger = logging.getLogger(__name__)
 FastRows = tuple[Sequence[Any], list[tuple[Any, ...]]]
 FastParse = Callable[[list[str]], FastRows | None]
 
-_KEY = "[A-Z0-9._-]"  # a code or number that ``normalise_key`` leaves as it is
-_NUMBER = "[A-Z0-9./_-]"  # a document number may hold slashes too
+# The identifiers as ``normalise_key`` leaves them (the chat's definitions, one place).
 _DOCUMENT_LINE = re.compile(
-    rf"^({_NUMBER}{{1,300}}),({_KEY}{{1,100}})(?:/({_KEY}{{1,100}}))?,(invoice|credit_note),"
+    rf"^({CODE_PATTERN}),({CONTRACT_PATTERN})(?:/({MODULE_PATTERN}))?,(invoice|credit_note),"
     r"((?:19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}),(-?)([0-9]{1,11})\.([0-9]{2}),([^\s,\"\x00]*)\r?$",
     re.ASCII | re.MULTILINE,
 )
+# Within lines that all match it, the slow path's other reasons: a zero amount, a negative
+# invoice (may also match a contract number "0.00": the slow path then reads that chunk).
+_ZERO_AMOUNT = re.compile(r",-?0+\.00,")
+_NEGATIVE_INVOICE = re.compile(r",invoice,[^,]*,-")
+# number, contract, module ("" when bare), type, date, cents (digits: whole and fraction).
+_ROW_JSON = '["{0}","{1}","{2}","{3}","{4}","{6}{7}"]'.format  # the groups need no escaping
 
 
 class DocumentChunks:
@@ -40,28 +48,24 @@ class DocumentChunks:
         self.good_dates: set[str] = set()  # dates already checked
 
     def __call__(self, lines: list[str]) -> FastRows | None:
-        """The rows of ``lines`` (as ``parse_document(need_file=False)`` makes them), or None."""
-        found = _DOCUMENT_LINE.findall("".join(lines))
+        """The number and groups of each line of ``lines``, or None."""
+        text = "".join(lines)
+        found = _DOCUMENT_LINE.findall(text)
         if len(found) != len(lines):
             return None
-        numbers, contracts, modules, kinds, dates, signs, wholes, fractions, files = zip(
-            *found, strict=True
-        )
-        if not self._dates_ok(dates):
+        if not self._dates_ok(set(map(itemgetter(4), found))):
             return None
-        if "-" in signs and ("invoice", "-") in set(zip(kinds, signs, strict=True)):
-            return None  # a negative invoice: the slow path reports it
-        if "" in modules:  # a bare contract number names the contract's only module
-            modules = tuple(module or None for module in modules)
-        cents = list(map(int, map(add, wholes, fractions)))  # credit notes too: positive
-        if 0 in cents:
-            return None  # "amount is zero": the slow path reports it
-        return numbers, list(
-            zip(numbers, contracts, modules, kinds, dates, cents, files, strict=True)
-        )
+        if _NEGATIVE_INVOICE.search(text) or _ZERO_AMOUNT.search(text):
+            return None  # "negative invoice", "amount is zero": the slow path reports them
+        return list(map(itemgetter(0), found)), found
 
-    def _dates_ok(self, dates: Sequence[str]) -> bool:
-        new = set(dates) - self.good_dates
+    @staticmethod
+    def encode(rows: Iterable[tuple[str, ...]]) -> str:
+        """The JSON array the store stages for rows this path gave (``store.bulk.STAGE``)."""
+        return f"[{','.join(starmap(_ROW_JSON, rows))}]"
+
+    def _dates_ok(self, dates: set[str]) -> bool:
+        new = dates - self.good_dates
         for value in new:
             try:
                 parse_date(value, "issue_date")

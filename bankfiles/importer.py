@@ -1,13 +1,14 @@
 """The bank's files into the store: customers and contracts (``import_file``), documents
 (``publish_file``).
 
-A file is read as a stream in batches and applied in one transaction: if a row is bad, the
-transaction is rolled back (nothing written) unless ``skip_invalid`` keeps the good rows.
-Every bad row is reported with its line number and reason. Exit statuses:
+A file is read as a stream in batches, its good rows staged aside (``store.imports``); if a row
+is bad nothing is applied, unless ``skip_invalid`` keeps the good rows. Every bad row is reported
+with its line number and reason. Exit statuses:
 
     0  every row was good and the file is applied
     1  some rows are bad: nothing written
-    2  the file cannot be used at all (missing, wrong header): nothing written
+    2  the file cannot be used at all (missing, wrong header, wrong encoding, another import
+       running): nothing written
     3  --skip-invalid: the good rows are applied, some rows are bad (listed)
 """
 
@@ -27,7 +28,7 @@ from bankfiles.fast import DocumentChunks
 from bankfiles.publishing import DEFAULT_DOCUMENT_MAX_BYTES, PdfShelf, pdf_relpath
 from bankfiles.references import References
 from bankfiles.rowstream import Batch, ImportReport, RowStream
-from store.bulk import Upsert
+from store.bulk import Staged
 from store.store import Store
 
 logger = logging.getLogger(__name__)
@@ -67,15 +68,19 @@ async def import_file(
     lookups = store.imports.lookups()
     references = References(lookups, stream)
 
-    async def prepare(batch: Batch) -> Upsert:
+    async def prepare(batch: Batch) -> Staged:
         if what == "contracts":
             batch = references.customers(batch)
         elif what == "documents":
             batch = references.contracts(batch)
-        return Upsert(what, batch.rows, when)
+        if fast is not None and batch.fast:
+            return Staged(what, encoded=fast.encode(batch.rows))
+        return Staged(what, batch.rows)
 
     try:
-        await stream.apply(store.imports, prepare, skip_invalid=skip_invalid, progress=progress)
+        await stream.apply(
+            store.imports, prepare, at=when, skip_invalid=skip_invalid, progress=progress
+        )
     finally:
         lookups.close()
     return stream.report
@@ -106,7 +111,7 @@ async def publish_file(
     shelf = PdfShelf(data_dir, max_bytes=max_bytes)
     folder = manifest.parent
 
-    async def prepare(batch: Batch) -> Upsert:
+    async def prepare(batch: Batch) -> Staged:
         batch = references.contracts(batch)
         stored = lookups.stored_pdfs([row.number for row in batch.rows])
         rows: list[Any] = []
@@ -124,12 +129,14 @@ async def publish_file(
                 relpath = pdf_relpath(row.number, row.issue_date, pdf.sha256)
                 shelf.place(pdf, relpath)
             rows.append((*row, relpath, pdf.sha256))
-        return Upsert("published", rows, when, notify=notify)
+        return Staged("published", rows)
 
     try:
         await stream.apply(
             store.imports,
             prepare,
+            at=when,
+            notify=notify,
             skip_invalid=skip_invalid,
             progress=progress,
             batch=PUBLISH_BATCH_ROWS,

@@ -49,7 +49,7 @@ class References:
             self.bad.update((ref, bad) for ref, bad in check(unchecked).items() if bad)
         if not self.bad or wanted.isdisjoint(self.bad):
             return batch
-        kept = Batch([], [])
+        kept = Batch([], [], batch.fast)
         for line, row in zip(batch.lines, batch.rows, strict=True):
             problem = self.bad.get(key(row))
             if problem is None:
@@ -67,16 +67,16 @@ class References:
     def _check_contracts(
         self, references: Iterable[tuple[str, str | None]]
     ) -> dict[Any, BadRow | None]:
-        references = list(references)
-        pairs = [(number, module) for number, module in references if module is not None]
-        bare = [number for number, module in references if module is None]
+        references = list(references)  # a bare number's module is None, or "" (the fast path)
+        pairs = [(number, module) for number, module in references if module]
+        bare = [reference for reference in references if not reference[1]]
         found = self.lookups.contract_ids(pairs) if pairs else {}
-        modules = self.lookups.contracts_by_number(bare) if bare else {}
+        modules = self.lookups.contracts_by_number([n for n, _ in bare]) if bare else {}
         checked: dict[Any, BadRow | None] = {
             pair: None if pair in found else _unknown("contract", "/".join(pair)) for pair in pairs
         }
-        for number in bare:
-            checked[(number, None)] = _only(number, len(modules.get(number, [])))
+        for reference in bare:
+            checked[reference] = _only(reference[0], len(modules.get(reference[0], [])))
         return checked
 
 
@@ -95,6 +95,7 @@ def _only(number: str, modules: int) -> BadRow | None:
     )
 
 
-# By position: rows are NamedTuples (ContractRow, DocumentRow) or plain tuples in their order.
+# By position: rows are NamedTuples (ContractRow, DocumentRow) or tuples with the same first
+# fields (the fast path's groups: number, contract, module).
 _CUSTOMER = itemgetter(2)  # ContractRow.customer_code
 _CONTRACT = itemgetter(1, 2)  # DocumentRow.contract_number, module_number

@@ -5,6 +5,12 @@ raises ``BadRow`` with a short reason code and a sentence for the staff report. 
 and fiscal codes are normalised here (``store.values.normalise_key``: no spaces, upper case;
 ``compact_fiscal_code``) and the store compares the normalised forms.
 
+Identifiers have the chat's definitions (``assistant.identifiers``): a contract number is what
+a customer can type at registration (1-20 letters, digits, ``.`` or ``-``), a module number 1-10
+letters or digits, a customer code or document number 1-40 letters, digits, ``.``, ``_``, ``/``
+or ``-``. A control or invisible character (U+200B, U+FEFF, a bidirectional override...) in an
+identifier is a bad row, never silently dropped or kept.
+
 Fiscal codes (python-stdnum):
 - a person has a 16-character codice fiscale (omocodia included); 11 digits are refused;
 - a company has an 11-digit number (partita IVA or numeric codice fiscale; an ``IT`` prefix is
@@ -22,6 +28,8 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
+from collections.abc import Callable
 from datetime import date
 from typing import NamedTuple
 
@@ -52,7 +60,7 @@ MANIFEST_COLUMNS = (
 CUSTOMER_KINDS = ("person", "company")
 CONTRACT_STATUSES = ("active", "terminated")
 DOCUMENT_KINDS = ("invoice", "credit_note")
-MAX_TEXT = 300  # longest name, description or code accepted
+MAX_TEXT = 300  # longest name or description accepted
 MAX_AMOUNT_DIGITS = 11  # up to 99,999,999,999.99 euros
 
 _FISCAL_CODE_PROBLEMS = {  # identifiers.fiscal_code_problem's reasons, for the staff report
@@ -118,7 +126,7 @@ def parse_customer(fields: list[str]) -> CustomerRow:
     if len(fields) != 4:
         raise _column_count(fields, CUSTOMER_COLUMNS)
     kind = _KINDS.get(fields[1]) or _choice(fields[1], "kind", CUSTOMER_KINDS)
-    fiscal_code = compact_fiscal_code(_text(fields[3], "fiscal_code"))
+    fiscal_code = compact_fiscal_code(_visible(_text(fields[3], "fiscal_code"), "fiscal_code"))
     problem = fiscal_code_problem(kind, fiscal_code)
     if problem:
         raise BadRow("fiscal_code", problem)
@@ -155,11 +163,13 @@ def parse_document(fields: list[str], *, need_file: bool = True) -> DocumentRow:
     """One row of a publication manifest (``need_file=False``: metadata only, file ignored)."""
     if len(fields) != 6:
         raise _column_count(fields, MANIFEST_COLUMNS)
-    contract, slash, module = _key(fields[1], "contract_number").rpartition("/")
-    if not slash:
-        contract, module = module, ""
-    elif not (contract and module):
+    reference = normalise_key(_visible(fields[1].strip(), "contract_number"))
+    contract, slash, module = reference.partition("/")
+    if slash and not (contract and module):
         raise BadRow("missing", "contract_number must be CONTRACT/MODULE or a contract number")
+    _check(contract, "contract_number")
+    if slash:
+        _check(module, "module_number")
     kind = _DOCUMENT_KINDS.get(fields[2]) or _choice(fields[2], "document_type", DOCUMENT_KINDS)
     amount = parse_amount(fields[4], "amount", negative=kind == "credit_note")
     if amount == 0:
@@ -220,10 +230,35 @@ def _column_count(fields: list[str], columns: tuple[str, ...]) -> BadRow:
 
 
 def _key(value: str, column: str) -> str:
-    key = normalise_key(value)
-    if not key or len(key) > MAX_TEXT or "\ufffd" in key or not key.isprintable():
-        _text(value, column)  # raises the reason, if any
+    """An identifier column in its compact form, checked against its one definition."""
+    text = value.strip()
+    if not (text.isascii() and text.isprintable()):
+        _visible(text, column)  # before normalise_key drops the ones that are "whitespace"
+    return _check(normalise_key(text), column)
+
+
+def _check(key: str, column: str) -> str:
+    valid, shape = _IDENTIFIERS[column]
+    if not valid(key):
+        if not key:
+            raise BadRow("missing", f"{column} is empty")
+        if "\ufffd" in key:
+            raise BadRow("encoding", f"{column} is not valid UTF-8")
+        raise BadRow(column, f"{column} must be {shape}: {key[:40]!r}")
     return key
+
+
+def _visible(text: str, column: str) -> str:
+    """``text`` unless it holds a control or invisible character (``BadRow``)."""
+    hidden = identifiers.hidden_character(text)
+    if hidden is None:
+        return text
+    control = unicodedata.category(hidden) == "Cc"
+    what = "a control" if control else "an invisible"
+    raise BadRow(
+        "control" if control else "invisible",
+        f"{column} contains {what} character (U+{ord(hidden):04X})",
+    )
 
 
 def _text(value: str, column: str, *, collapse: bool = False) -> str:
@@ -249,6 +284,16 @@ def _choice(value: str, column: str, choices: tuple[str, ...]) -> str:
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CODE_SHAPE = "1 to 40 letters, digits, '.', '_', '/' or '-'"
+_IDENTIFIERS: dict[str, tuple[Callable[[str], bool], str]] = {
+    "customer_code": (identifiers.is_code, _CODE_SHAPE),
+    "document_number": (identifiers.is_code, _CODE_SHAPE),
+    "contract_number": (
+        identifiers.is_contract_number,
+        "1 to 20 letters, digits, '.' or '-', as customers type it",
+    ),
+    "module_number": (identifiers.is_module_number, "1 to 10 letters or digits"),
+}
 _KINDS = {kind: kind for kind in CUSTOMER_KINDS}
 _STATUSES = {status: status for status in CONTRACT_STATUSES}
 _DOCUMENT_KINDS = {kind: kind for kind in DOCUMENT_KINDS}

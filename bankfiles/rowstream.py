@@ -1,41 +1,42 @@
-"""Streaming a bank CSV file into the store: batches, line numbers, one transaction, progress.
+"""Streaming a bank CSV file into the store: batches, line numbers, all or nothing, progress.
 
 ``RowStream.apply`` reads the file in chunks of lines (never the whole file). A chunk whose lines
 are all in the usual form is checked at once by the file's ``fast`` function (``bankfast``);
 any other chunk goes through the csv reader, row by row, and the file's ``parse`` function,
 which finds each bad row's reason. Rows whose key already appeared in the file are dropped.
 Each batch of good rows goes to a ``prepare`` coroutine (references, PDFs) that returns the
-batch's ``Upsert``; the store writes it on its database thread while the next batch is checked.
-All of it is one unit of work of the store (``store.imports``): one transaction, rolled back
-when a row was bad (unless ``skip_invalid``). The keys seen are kept, one per row (about 100
-bytes each), to find duplicates.
+batch's ``Staged`` rows; the store stages them on its database thread while the next batch is
+checked. All of it is one unit of work of the store (``store.imports``): the rows are staged
+aside, and only a file without a bad row (or with ``skip_invalid``) is then committed and
+applied to the live tables, in short transactions that let the chat write in between. The keys
+seen are kept, one per row (about 100 bytes each), to find duplicates.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import csv
 import gc
+import io
 import itertools
 import logging
-import sys
-import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from bankfiles.fast import FastParse
+from bankfiles.report import BadLine, ImportReport, Progress
 from bankfiles.rows import BadRow
-from store.bulk import Upsert, Written
+from store.bulk import Staged
 from store.imports import ImportRepo, ImportSession
+from store.staging import ImportInProgress
 
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 50_000  # lines per chunk: bigger batches write the indexes in longer runs
-PROGRESS_EVERY_SECONDS = 0.25
 
 
 class Batch(NamedTuple):
@@ -43,54 +44,14 @@ class Batch(NamedTuple):
 
     lines: list[int]
     rows: list[Any]
+    fast: bool = False  # the rows are the fast path's groups (its ``encode`` writes them)
 
 
-Prepare = Callable[[Batch], Awaitable[Upsert | None]]  # a batch's write, or None
-
-
-class BadLine(NamedTuple):
-    line: int
-    reason: str
-    detail: str
+Prepare = Callable[[Batch], Awaitable[Staged | None]]  # a batch's rows to stage, or None
 
 
 class Rollback(Exception):
-    """Raised inside the import's transaction to discard everything it wrote."""
-
-
-@dataclass
-class ImportReport:
-    """What one file did to the store."""
-
-    path: Path
-    table: str
-    rows: int = 0  # data rows read (blank lines not counted)
-    bad: list[BadLine] = field(default_factory=list)
-    changed: int = 0  # rows inserted or updated
-    new: int = 0  # rows inserted
-    notices: int = 0  # publication notices queued
-    pdfs_stored: int = 0  # PDF copies added to the data folder
-    written: bool = False  # the transaction committed
-    unusable: str | None = None  # why the file could not be read at all
-
-    @property
-    def good(self) -> int:
-        """Rows without a problem."""
-        return self.rows - len(self.bad)
-
-    def lines(self) -> list[str]:
-        """The report as printed: a summary, then one line per bad row."""
-        head = f"{self.path}: {self.rows:,} rows, {self.good:,} good, {len(self.bad):,} bad"
-        if self.written:
-            updated, unchanged = self.changed - self.new, self.good - self.changed
-            head += (
-                f"; {self.table}: {self.new:,} new, {updated:,} updated, {unchanged:,} unchanged"
-            )
-            if self.table == "documents" and (self.pdfs_stored or self.notices):
-                head += f"; {self.pdfs_stored:,} PDFs stored, {self.notices:,} notices queued"
-        else:
-            head += "; nothing written"
-        return [head] + [f"  line {b.line}: {b.detail} [{b.reason}]" for b in self.bad]
+    """Raised inside the import's session to drop what it staged: nothing is applied."""
 
 
 class RowStream:
@@ -123,17 +84,27 @@ class RowStream:
         imports: ImportRepo,
         prepare: Prepare,
         *,
+        at: str,
         skip_invalid: bool,
+        notify: bool = False,
         progress: bool = False,
         batch: int = BATCH_ROWS,
     ) -> None:
-        """Read, check and write the whole file in one transaction (see the module doc)."""
+        """Read and check the whole file, staging its good rows; apply them if it may be.
+
+        ``at`` is the import's time; ``notify``: queue a notice for each document first
+        published (see ``store.imports``).
+        """
         try:
             handle = self.path.open(encoding="utf-8-sig", errors="replace", newline="")
         except OSError as exc:
             self.report.unusable = f"cannot read the file: {exc.strerror or exc}"
             return
         with handle, _no_cyclic_gc():
+            head = cast(io.BufferedReader, handle.buffer).peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
+            if wrong := _wrong_encoding(head):
+                self.report.unusable = wrong
+                return
             reader = csv.reader(handle)
             try:
                 header = next(reader, None)
@@ -146,44 +117,56 @@ class RowStream:
                 self.report.unusable = f"expected the columns {expected}, found {found}"
                 return
             self.previous_line = reader.line_num
-            meter = _Progress(self.path, handle, enabled=progress)
+            meter = Progress(self.path, handle, enabled=progress)
+            report = self.report
             try:
-                async with imports.session(self.report.table) as session:
+                async with imports.session(
+                    report.table, self.path.name, at=at, notify=notify
+                ) as session:
+                    report.resumed = session.resumed
                     await self._pipeline(session, handle, prepare, batch, meter)
-                    if self.report.bad and not skip_invalid:
+                    if report.bad and not skip_invalid:
                         raise Rollback
-                    self.report.new = await session.inserted()
-                    self.report.written = True
+                    await session.commit()
+                    report.written = True
+                    try:
+                        applied = await session.apply(meter.applying)
+                    except asyncio.CancelledError:
+                        logger.warning(
+                            "%s: stopped while its rows were being applied; the next import"
+                            " or publication finishes applying them",
+                            self.path.name,
+                        )
+                        raise
+                    report.changed, report.notices, report.new = applied
             except Rollback:
-                logger.info("%s: %d bad rows, rolled back", self.path.name, len(self.report.bad))
+                logger.info("%s: %d bad rows, nothing applied", self.path.name, len(report.bad))
+            except ImportInProgress as exc:
+                report.unusable = str(exc)
             finally:
                 meter.done()
         self.report.bad.sort()
 
     async def _pipeline(
-        self, session: ImportSession, handle: Any, prepare: Prepare, size: int, meter: _Progress
+        self, session: ImportSession, handle: Any, prepare: Prepare, size: int, meter: Progress
     ) -> None:
         """Check batch k+1 in this thread while SQLite writes batch k in its own."""
-        writing: asyncio.Future[Written] | None = None
+        writing: asyncio.Future[int] | None = None
         try:
             while (batch := self._parse_batch(handle, size)) is not None:
-                upsert = await prepare(batch) if batch.rows else None
+                staged = await prepare(batch) if batch.rows else None
                 if writing is not None:
-                    self._count(await writing)
+                    await writing
                     writing = None
-                if upsert is not None:
-                    writing = session.write(upsert)  # queued on SQLite's thread at once
+                if staged is not None:
+                    writing = session.stage(staged)  # queued on SQLite's thread at once
                 meter.show(self.report.rows)
             if writing is not None:
-                self._count(await writing)
+                await writing
                 writing = None
         finally:
             if writing is not None:  # failing or cancelled: the batch in flight ends first
                 await asyncio.wait([writing])
-
-    def _count(self, written: Written) -> None:
-        self.report.changed += written.changed
-        self.report.notices += written.notices
 
     def _parse_batch(self, handle: Any, size: int) -> Batch | None:
         """The good rows of the next ``size`` lines or so (possibly none); None at the end."""
@@ -207,7 +190,7 @@ class RowStream:
         seen.update(zip(keys, numbers, strict=True))
         self.previous_line += count
         self.report.rows += count
-        return Batch(list(numbers), rows)
+        return Batch(list(numbers), rows, fast=True)
 
     def _checked_batch(self, lines: list[str], handle: Any) -> Batch:
         """The good rows of ``lines``, read row by row with the csv reader; a row that goes
@@ -262,37 +245,27 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+_SNIFF_BYTES = 4096
+_OTHER_ENCODINGS = (  # byte-order marks; the 32-bit ones first (FF FE starts both)
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _wrong_encoding(head: bytes) -> str | None:
+    """Why a file starting with ``head`` is not UTF-8 text, when that shows at once: the
+    byte-order mark of another encoding, or NUL bytes in the header (UTF-16 without a mark)."""
+    for mark, name in _OTHER_ENCODINGS:
+        if head.startswith(mark):
+            return f"the file is {name}: save it as UTF-8"
+    if b"\x00" in head.split(b"\n", 1)[0]:
+        return "the header holds NUL bytes (the file is UTF-16 or UTF-32?): save it as UTF-8"
+    return None
+
+
 def _default_key(table: str) -> Callable[[Any], Any]:
     if table == "contracts":
         return itemgetter(0, 1)  # contract number, module number
     return itemgetter(0)  # customer code, document number
-
-
-class _Progress:
-    """``rows (percent)`` on stderr, rewritten in place, when stderr is a terminal."""
-
-    def __init__(self, path: Path, handle: Any, *, enabled: bool) -> None:
-        self.name = path.name
-        self.handle = handle
-        self.enabled = enabled
-        self.size = max(path.stat().st_size, 1) if enabled else 1
-        self.last = 0.0
-        self.shown = 0  # the longest progress line written
-
-    def show(self, rows: int) -> None:
-        """Rewrite the progress line, at most a few times a second."""
-        now = time.monotonic()
-        if not self.enabled or now - self.last < PROGRESS_EVERY_SECONDS:
-            return
-        self.last = now
-        percent = min(100, 100 * self.handle.buffer.tell() // self.size)
-        line = f"{self.name}: {rows:,} rows ({percent}%)"
-        sys.stderr.write(f"\r{line}")
-        sys.stderr.flush()
-        self.shown = max(self.shown, len(line))
-
-    def done(self) -> None:
-        """Clear the progress line."""
-        if self.shown:  # blanks, not an escape sequence: staff output is escaped
-            sys.stderr.write("\r" + " " * self.shown + "\r")
-            sys.stderr.flush()

@@ -12,7 +12,7 @@ a signature; one in ten is an automatic reply) to six users, then times
                FETCH per 100 mails);
   * worker:    ``MailboxWorker.process_once`` until the inbox is empty, on two more users,
                each with a new database, best of the two; as the service runs it
-               (``MailboxWorker.create``, its child process started first): fetch, parse and
+               (``main.mailbox_worker``, its child process started first): fetch, parse and
                FAQ match in the child, one transaction per batch of 100 (raw bytes, tickets,
                answers in the outbox), seen + move to the processed folder, pipelined;
   * cpu:       CPU milliseconds a mail in the worker's process and in its FAQ child process.
@@ -43,7 +43,8 @@ from imap_tools import MailBoxUnencrypted  # noqa: E402
 from assistant.clock import SystemClock  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.texts import Texts  # noqa: E402
-from mailbox.inbound.worker import MailboxWorker  # noqa: E402
+from assistant.tickets import TicketService  # noqa: E402
+from main import mailbox_worker  # noqa: E402
 from store.store import Store  # noqa: E402
 from tests.fixtures.dovecot import HOST, DovecotServer, dovecot_binary  # noqa: E402
 
@@ -150,9 +151,11 @@ async def worker_pass(server: DovecotServer, user: str, password: str, folder: P
         }
     )
     store = await Store.open(settings.db_path)
-    worker = MailboxWorker.create(settings, store, Texts(settings.templates_dir), SystemClock())
+    texts = Texts(settings.templates_dir)
+    tickets = TicketService(store, texts, settings)
+    worker = mailbox_worker(settings, store, texts, tickets, SystemClock())
     await worker.start()  # the FAQ matcher's process, as the service starts it before any mail
-    child = getattr(worker.faq, "pid", None)
+    child = getattr(worker.preparer, "pid", None)
     cpu_main, cpu_child = time.process_time(), process_cpu(child)
     started = time.perf_counter()
     total = 0

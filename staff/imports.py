@@ -1,17 +1,21 @@
 """``python main.py import customers|contracts FILE`` and ``publish MANIFEST``: the bank's files.
 
-The runners apply a file through ``bankfiles`` and print its report; ``main.py`` hands them the
-open store. Exit statuses are ``bankfiles.importer``'s (0 applied, 1 bad rows, 2 unusable,
-3 applied with --skip-invalid and some bad rows).
+The runners apply a file through ``bankfiles``, keep its report for the staff console
+(``keep_report``) and print it; ``main.py`` hands them the open store. Exit statuses are
+``bankfiles.importer``'s (0 applied, 1 bad rows, 2 unusable, 3 applied with --skip-invalid
+and some bad rows).
 """
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from assistant.clock import Clock
 from bankfiles.importer import import_file, print_report, publish_file
+from bankfiles.rowstream import ImportReport
+from store.import_runs import KEPT_BAD_ROWS, BadRowRecord, ImportRun
 from store.store import Store
 
 
@@ -27,6 +31,7 @@ async def run_import(
         now=clock.now(),
         progress=sys.stderr.isatty(),
     )
+    await keep_report(store, what, report, clock.now())
     return print_report(report, skip_invalid=skip_invalid)
 
 
@@ -49,4 +54,23 @@ async def run_publish(
         now=clock.now(),
         progress=sys.stderr.isatty(),
     )
+    await keep_report(store, "publish", report, clock.now())
     return print_report(report, skip_invalid=skip_invalid)
+
+
+async def keep_report(store: Store, kind: str, report: ImportReport, now: datetime) -> None:
+    """Keep the report for the staff console's operations page (with its first bad rows)."""
+    run = ImportRun(
+        kind=kind,
+        file_name=report.path.name,
+        at=now,
+        rows=report.rows,
+        bad=len(report.bad),
+        new=report.new,
+        changed=report.changed,
+        notices=report.notices,
+        written=report.written,
+        unusable=report.unusable,
+    )
+    bad = [BadRowRecord(b.line, b.reason, b.detail) for b in report.bad[:KEPT_BAD_ROWS]]
+    await store.import_runs.record(run, bad)

@@ -20,11 +20,27 @@ async def run_outbox_listing(store: Store, *, failed_only: bool) -> int:
     return 0
 
 
+# A failed mail that carried a secret lost it at its failure: what staff tell the customer.
+LOST_SECRET = {
+    "temp_password": "it carried a temporary password, deleted when it failed: ask the customer"
+    " to use /recupero in the chat (a new password is sent)",
+    "verification_code": "it carried a verification code, deleted when it failed: ask the"
+    " customer to change the address again (/profilo in the chat)",
+}
+
+
 async def run_outbox_retry(store: Store, ids: list[int], *, clock: Clock) -> int:
-    """Failed e-mails go back in the queue, due now; 1 when some id was not a failed e-mail."""
+    """Failed e-mails go back in the queue, due now; 1 when some id was not a failed e-mail or
+    its secret (temporary password, code) is gone."""
     requeued = await store.outbox.requeue_failed(ids, clock.now())
     for mail_id in ids:
-        state = "queued again" if mail_id in requeued else "not a failed e-mail: unchanged"
+        state = "queued again"
+        if mail_id not in requeued:
+            mail = await store.outbox.get(mail_id)
+            state = "not a failed e-mail: unchanged"
+            if mail is not None and mail.status == "failed" and mail.secret == "dropped":
+                reason = LOST_SECRET.get(mail.kind, "it carried a secret, deleted when it failed")
+                state = f"not queued again: {reason}"
         print(f"{mail_id}: {state}")
     return 0 if len(requeued) == len(set(ids)) else 1
 

@@ -38,12 +38,15 @@ class AuditRepo:
         channel: str | None = None,
         chat_id: str | None = None,
         detail: str = "",
+        staff_id: int | None = None,
     ) -> None:
-        """Append one event (joins the caller's transaction when there is one)."""
+        """Append one event (joins the caller's transaction when there is one); ``staff_id``:
+        the staff user who acted (console)."""
         async with self.db.transaction():
             await self.db.run(
-                insert_audit, event, now, customer_id, account_id, channel, chat_id, detail
-            )
+                insert_audit, event, now, customer_id, account_id, channel, chat_id, detail,
+                staff_id,
+            )  # fmt: skip
 
     async def list(self, event: str | None = None, limit: int = 200) -> list[AuditEvent]:
         """The newest events, optionally of one kind."""
@@ -75,8 +78,16 @@ def insert_audit(
     channel: str | None = None,
     chat_id: str | None = None,
     detail: str = "",
+    staff_id: int | None = None,
 ) -> None:
     """Append one event on the database thread (no secret, no personal data in ``detail``)."""
+    if staff_id is not None:  # the column exists from migration 0010 on
+        conn.execute(
+            "INSERT INTO audit_log (at, event, customer_id, account_id, channel, chat_id, detail,"
+            " staff_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (iso(now), event, customer_id, account_id, channel, chat_id, detail, staff_id),
+        )
+        return
     conn.execute(
         "INSERT INTO audit_log (at, event, customer_id, account_id, channel, chat_id, detail)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -1,14 +1,20 @@
 """Bulk writes of the bank's files, and the look-ups they need.
 
-An import runs in one transaction on the store's connection (``store.imports``). Each batch is
-one ``Upsert``: a single ``INSERT ... SELECT FROM json_each(?)`` statement that SQLite runs on
-the connection's thread without the Python interpreter (joining references, sorting, updating
-indexes), so the import checks the next batch meanwhile. Upserts touch a row only when a value
-differs: re-running a file changes nothing.
+An import has two steps (``store.imports`` runs them):
+
+- staging: each batch of checked rows is one ``Staged``, a single ``INSERT ... SELECT FROM
+  json_each(?)`` into the ``rows`` table of the import's staging file, which SQLite runs on the
+  connection's thread without the Python interpreter (joining references to ids, sorting), so
+  the import checks the next batch meanwhile. It writes the staging file only: the database
+  itself is only read, and other connections keep writing to it;
+- applying: ``apply_slice`` moves a range of staged rows into the live table with an upsert that
+  touches a row only when a value differs (re-running a file changes nothing), and queues the
+  publication notices of the documents that range published for the first time.
 
 Look-ups (do these codes and numbers exist?) go through a separate read-only connection,
 ``Lookups``, so they never queue behind a batch being written. They see committed data, which
-is all they need: a file refers to rows of another table, imported by an earlier command.
+is all they need: a file refers to rows of another table, imported by an earlier command (an
+import interrupted while being applied is finished before the next one stages anything).
 Requires SQLite 3.38 or later (the ``->>`` operator).
 """
 
@@ -22,12 +28,52 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from store.db import BUSY_TIMEOUT_MS
-from store.errors import store_error
+from store.errors import StoreError, store_error
 
 logger = logging.getLogger(__name__)
 
 BULK_CACHE_KIB = 1024 * 1024  # page cache while importing: a big file touches big indexes
 TABLES = ("customers", "contracts", "documents")
+
+# The staging file's one table, by target: the live table's columns, references as ids.
+STAGING_TABLES = {
+    "customers": "CREATE TABLE staging.rows (code, kind, name, fiscal_code)",
+    "contracts": """CREATE TABLE staging.rows (contract_number, module_number, customer_id,
+        status, description, start_date, end_date, periodic_fee_cents)""",
+    "documents": """CREATE TABLE staging.rows (number, contract_id, kind, issue_date,
+        amount_cents, pdf_path, pdf_sha256)""",
+}
+
+
+# Each statement reads a JSON array of rows as ``bankfiles`` makes them (?1). References are
+# joined here (the import checked that they exist), and each batch is sorted in index order:
+# documents by (contract, date), so that index grows page by page when applied.
+# A document's amount may come as digits in a string (the fast path: "012345"), and its module
+# as "" for a bare contract number, which names the contract's only module.
+def _stage_documents(pdf: str) -> str:
+    return f"""INSERT INTO staging.rows (number, contract_id, kind, issue_date,
+        amount_cents, pdf_path, pdf_sha256)
+    SELECT j.value ->> 0, c.id, j.value ->> 3, j.value ->> 4, CAST(j.value ->> 5 AS INTEGER),
+        {pdf}
+    FROM json_each(?1) AS j JOIN main.contracts c
+        ON c.contract_number = j.value ->> 1
+        AND c.module_number = coalesce(nullif(j.value ->> 2, ''), (SELECT min(k.module_number)
+            FROM main.contracts k WHERE k.contract_number = j.value ->> 1))
+    ORDER BY c.id, j.value ->> 4"""
+
+
+STAGE = {
+    "customers": """INSERT INTO staging.rows (code, kind, name, fiscal_code)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?1) ORDER BY 1""",
+    "contracts": """INSERT INTO staging.rows (contract_number, module_number, customer_id,
+        status, description, start_date, end_date, periodic_fee_cents)
+    SELECT j.value ->> 0, j.value ->> 1, cu.id, j.value ->> 3, j.value ->> 4, j.value ->> 5,
+        j.value ->> 6, j.value ->> 7
+    FROM json_each(?1) AS j JOIN main.customers cu ON cu.code = j.value ->> 2
+    ORDER BY 1, 2""",
+    "documents": _stage_documents("NULL, NULL"),  # metadata only: the PDF recorded stays
+    "published": _stage_documents("j.value ->> 7, j.value ->> 8"),  # and the stored PDF's
+}
 
 # What an upsert may change in an existing row, and only when a value differs.
 UPDATES = {
@@ -59,19 +105,46 @@ UPDATES = {
         OR (published_at IS NULL AND excluded.published_at IS NOT NULL)""",
 }
 
+_SLICE = "FROM staging.rows WHERE rowid > ?2 AND rowid <= ?3 ORDER BY rowid"
+
+
+def _apply(table: str, columns: str, on_conflict: str) -> str:
+    return f"""INSERT INTO main.{table} ({columns}, {_TIME_COLUMN[table]})
+    SELECT {columns}, ?1 {_SLICE}
+    ON CONFLICT ({on_conflict}) DO UPDATE SET {UPDATES[table]}"""
+
+
+_TIME_COLUMN = {"customers": "updated_at", "contracts": "updated_at", "documents": "published_at"}
+
+# Each statement writes the staged rows ``?2 < rowid <= ?3`` with the import's time ?1.
+APPLY = {
+    "customers": _apply("customers", "code, kind, name, fiscal_code", "code"),
+    "contracts": _apply(
+        "contracts",
+        "contract_number, module_number, customer_id, status, description, start_date,"
+        " end_date, periodic_fee_cents",
+        "contract_number, module_number",
+    ),
+    "documents": _apply(
+        "documents",
+        "number, contract_id, kind, issue_date, amount_cents, pdf_path, pdf_sha256",
+        "number",
+    ),
+}
+
 # One notice per document ever (notices.document_id is UNIQUE): only for the documents the
-# batch published for the first time, which carry this run's publication time.
+# slice published for the first time, which carry this import's publication time.
 QUEUE_NOTICES = """
-INSERT INTO notices (customer_id, document_id, created_at)
-SELECT c.customer_id, d.id, ? FROM json_each(?) AS j
-JOIN documents d ON d.number = j.value JOIN contracts c ON c.id = d.contract_id
-WHERE d.published_at = ?
+INSERT INTO main.notices (customer_id, document_id, created_at)
+SELECT c.customer_id, d.id, ?1 FROM staging.rows AS s
+JOIN main.documents d ON d.number = s.number JOIN main.contracts c ON c.id = d.contract_id
+WHERE s.rowid > ?2 AND s.rowid <= ?3 AND d.published_at = ?1
 ON CONFLICT DO NOTHING
 """
 
 
 class Written(NamedTuple):
-    """What one batch changed."""
+    """What one slice changed."""
 
     changed: int  # rows inserted or updated
     notices: int = 0  # publication notices queued
@@ -84,105 +157,69 @@ class StoredPdf(NamedTuple):
     pdf_sha256: str | None
 
 
-def _upsert(table: str, insert: str, on_conflict: str) -> str:
-    return f"{insert} ON CONFLICT ({on_conflict}) DO UPDATE SET {UPDATES[table]}"
+class Staged:
+    """One batch of checked rows for the staging file (``ImportSession.stage``); called on the
+    database thread, outside any transaction: it writes the staging file only.
 
-
-# Each statement reads a JSON array of rows as ``bankfiles`` parses them (?1) and the update
-# time (?2). References are joined here (the import checked that they exist), and the rows are
-# written in index order: documents by (contract, date), so that index grows page by page.
-UPSERT_CUSTOMERS = _upsert(
-    "customers",
-    """INSERT INTO customers (code, kind, name, fiscal_code, updated_at)
-    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ?2 FROM json_each(?1)
-    ORDER BY 1""",
-    "code",
-)
-UPSERT_CONTRACTS = _upsert(
-    "contracts",
-    """INSERT INTO contracts (contract_number, module_number, customer_id, status, description,
-        start_date, end_date, periodic_fee_cents, updated_at)
-    SELECT j.value ->> 0, j.value ->> 1, cu.id, j.value ->> 3, j.value ->> 4, j.value ->> 5,
-        j.value ->> 6, j.value ->> 7, ?2
-    FROM json_each(?1) AS j JOIN customers cu ON cu.code = j.value ->> 2
-    ORDER BY 1, 2""",
-    "contract_number, module_number",
-)
-# A bare contract number (module NULL) names the contract's only module.
-_DOCUMENT_ROWS = """FROM json_each(?1) AS j JOIN contracts c
-        ON c.contract_number = j.value ->> 1
-        AND c.module_number = coalesce(j.value ->> 2, (SELECT min(k.module_number)
-            FROM contracts k WHERE k.contract_number = j.value ->> 1))
-    ORDER BY c.id, j.value ->> 4"""
-_DOCUMENT_INSERT = """INSERT INTO documents (number, contract_id, kind, issue_date, amount_cents,
-        pdf_path, pdf_sha256, published_at)"""
-UPSERT_DOCUMENTS = _upsert(
-    "documents",
-    f"""{_DOCUMENT_INSERT}
-    SELECT j.value ->> 0, c.id, j.value ->> 3, j.value ->> 4, j.value ->> 5, NULL, NULL, ?2
-    {_DOCUMENT_ROWS}""",
-    "number",
-)
-# Published rows carry two more values: the stored PDF's path and its sha256.
-UPSERT_PUBLISHED = _upsert(
-    "documents",
-    f"""{_DOCUMENT_INSERT}
-    SELECT j.value ->> 0, c.id, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 7,
-        j.value ->> 8, ?2
-    {_DOCUMENT_ROWS}""",
-    "number",
-)
-UPSERTS = {
-    "customers": UPSERT_CUSTOMERS,
-    "contracts": UPSERT_CONTRACTS,
-    "documents": UPSERT_DOCUMENTS,
-    "published": UPSERT_PUBLISHED,
-}
-
-
-class Upsert:
-    """One batch of rows to write (``ImportSession.write``); called on the database thread.
-
-    ``kind`` names the statement (customers, contracts, documents, published); ``rows`` are
-    sequences in its order. ``notify``: queue a notice for each document first published by
-    this batch. The repr never shows the rows (they hold personal data).
+    ``kind`` names the statement (customers, contracts, documents, published: documents with
+    their stored PDF); ``rows`` are sequences in the order ``bankfiles`` makes them, or
+    (``encoded``) their JSON array already. The repr never shows the rows (they hold personal
+    data).
     """
 
     def __init__(
-        self, kind: str, rows: Sequence[Sequence[Any]], now: str, *, notify: bool = False
+        self, kind: str, rows: Sequence[Sequence[Any]] | None = None, *, encoded: str = ""
     ) -> None:
         self.kind = kind
-        self.size = len(rows)
-        self.sql = UPSERTS[kind]
-        self.params = (json.dumps(rows, separators=(",", ":")), now)
-        self.numbers = json.dumps([row[0] for row in rows]) if notify else None
+        self.sql = STAGE[kind]
+        self.params = (encoded or json.dumps(rows or [], separators=(",", ":")),)
 
-    def __call__(self, conn: sqlite3.Connection) -> Written:
-        """Write the batch; return what changed."""
+    def __call__(self, conn: sqlite3.Connection) -> int:
+        """Stage the batch; return how many rows were staged."""
+        if conn.in_transaction:  # its rows would share another unit of work's fate
+            raise StoreError("a staged batch must not join another transaction")
         before = conn.total_changes
-        conn.execute(self.sql, self.params)
-        changed = conn.total_changes - before
-        if self.numbers is None:
-            return Written(changed)
-        before = conn.total_changes
-        now = self.params[1]
-        conn.execute(QUEUE_NOTICES, (now, self.numbers, now))
-        return Written(changed, conn.total_changes - before)
+        conn.execute(self.sql, self.params).close()
+        return conn.total_changes - before
 
     def __repr__(self) -> str:
-        return f"<Upsert of {self.size} {self.kind} rows>"
+        return f"<Staged {self.kind} rows>"
+
+
+def create_staging(conn: sqlite3.Connection, target: str) -> None:
+    """The staging file's table, in the attached ``staging`` schema."""
+    conn.execute(STAGING_TABLES[target]).close()
+
+
+def staged_rows(conn: sqlite3.Connection) -> int:
+    """How many rows the attached staging file holds (its last rowid)."""
+    return int(conn.execute("SELECT coalesce(max(rowid), 0) FROM staging.rows").fetchone()[0])
+
+
+def apply_slice(
+    conn: sqlite3.Connection, target: str, at: str, after: int, upto: int, *, notify: bool
+) -> Written:
+    """Upsert the staged rows ``after < rowid <= upto`` into ``target``; queue their notices."""
+    before = conn.total_changes
+    conn.execute(APPLY[target], (at, after, upto)).close()
+    changed = conn.total_changes - before
+    if not notify:
+        return Written(changed)
+    before = conn.total_changes
+    conn.execute(QUEUE_NOTICES, (at, after, upto)).close()
+    return Written(changed, conn.total_changes - before)
 
 
 def max_id(conn: sqlite3.Connection, table: str) -> int:
     """The highest row id of one of the bank tables (0 when empty)."""
     assert table in TABLES
-    return int(conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])
+    return int(conn.execute(f"SELECT coalesce(max(id), 0) FROM main.{table}").fetchone()[0])
 
 
 def count_after(conn: sqlite3.Connection, table: str, after_id: int) -> int:
     """How many rows of ``table`` have an id above ``after_id`` (the rows a run inserted)."""
     assert table in TABLES
-    row = conn.execute(f"SELECT count(*) FROM {table} WHERE id > ?", (after_id,)).fetchone()
+    row = conn.execute(f"SELECT count(*) FROM main.{table} WHERE id > ?", (after_id,)).fetchone()
     return int(row[0])
 
 

@@ -8,7 +8,14 @@ is cancelled; the driver's errors come back as ``store.errors.StoreError``.
 
 Every write runs inside ``async with db.transaction():`` (BEGIN IMMEDIATE), which also
 serialises the coroutines sharing the connection. Nested ``transaction()`` calls from the
-same task join the outer one.
+same task join the outer one. A transaction's end cannot be cancelled half-way: a COMMIT asked
+for is awaited to its outcome, and a cancellation that arrived meanwhile comes at the task's
+next await, so nobody is told "failed" about a change that was committed.
+
+Opening reads the schema's version first and takes the write lock only when a migration is due,
+so a start beside a busy writer does not wait for it (``StoreBusy`` after ``busy_timeout``
+seconds is the most any statement waits). The file, its ``-wal``/``-shm`` and the folders made
+for it are owner-only (``store.files``); ``exclusive=True`` holds the service's lock file too.
 """
 
 from __future__ import annotations
@@ -24,13 +31,16 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from store.errors import StoreError
-from store.thread import DatabaseThread
+from store.files import ServiceLock, create_private
+from store.thread import DatabaseThread, to_the_end
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-BUSY_TIMEOUT_MS = 30_000
-PRAGMAS = ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON")
+BUSY_TIMEOUT_MS = 30_000  # the default: how long a statement waits for another's write lock
+# secure_delete: deleted and moved content is overwritten with zeros, whatever SQLite's build
+# default (a temporary password deleted from the outbox must not stay readable in the file).
+PRAGMAS = ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON", "secure_delete = ON")
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -53,29 +63,45 @@ def migrations(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
 class Database:
     """An open SQLite file. Create with ``await Database.open(path)``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout  # seconds a statement waits for another's write lock
         self._conn: sqlite3.Connection | None = None  # used on the worker thread only
         self._thread = DatabaseThread(f"store {path.name}")
         self._lock = asyncio.Lock()
+        self._service_lock: ServiceLock | None = None
         self._closed = False
 
     @classmethod
-    async def open(cls, path: Path, *, migrate: bool = True, upto: int | None = None) -> Database:
-        """Open (creating it and its folder) and bring the schema up to date."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = cls(path)
+    async def open(
+        cls,
+        path: Path,
+        *,
+        migrate: bool = True,
+        upto: int | None = None,
+        busy_timeout: float = BUSY_TIMEOUT_MS / 1000,
+        exclusive: bool = False,
+    ) -> Database:
+        """Open (creating it and its folder, owner-only) and bring the schema up to date.
+
+        ``exclusive``: hold the service's lock file while open; ``StoreInUse`` when another
+        process holds it.
+        """
+        db = cls(path, busy_timeout=busy_timeout)
         try:
+            if exclusive:
+                db._service_lock = ServiceLock(path)
+                db._service_lock.acquire()
             await db._thread.call(db._connect)
+            if migrate:
+                await db.migrate(upto=upto)
         except BaseException:
-            db._thread.stop()
+            await db.close()
             raise
-        if migrate:
-            await db.migrate(upto=upto)
         return db
 
     async def close(self) -> None:
-        """Close the connection and stop its thread (a second call does nothing)."""
+        """Close the connection, stop its thread, let the service's lock go (once)."""
         if self._closed:
             return
         self._closed = True
@@ -83,6 +109,8 @@ class Database:
             await self._thread.call(self._disconnect)
         finally:
             self._thread.stop()
+            if self._service_lock is not None:
+                self._service_lock.release()
 
     async def schema_version(self) -> int:
         """The number of the last migration applied (0 for a new file)."""
@@ -90,12 +118,16 @@ class Database:
         return int(row[0]) if row else 0
 
     async def migrate(self, *, upto: int | None = None) -> list[int]:
-        """Apply the migrations the file has not seen yet, each in its own transaction."""
+        """Apply the migrations the file has not seen yet, each in its own transaction.
+
+        A file already up to date is only read: no write lock is asked for.
+        """
+        due = [(n, p) for n, p in migrations() if upto is None or n <= upto]
+        if not due or await self.schema_version() >= due[-1][0]:
+            return []
         applied = []
-        for number, path in migrations():
-            if upto is not None and number > upto:
-                break
-            async with self.transaction():
+        for number, path in due:
+            async with self.transaction():  # checked again inside: another process may migrate
                 if number <= await self.schema_version():
                     continue
                 logger.info("applying migration %s", path.name)
@@ -125,7 +157,7 @@ class Database:
                 except BaseException:
                     await self.run(_rollback_if_open)
                     raise
-                await self.run(_commit)
+                await to_the_end(self.submit(_commit_or_rollback))
             finally:
                 _in_transaction.reset(token)
 
@@ -188,10 +220,16 @@ class Database:
         return self._conn
 
     def _connect(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        for pragma in (*PRAGMAS, f"busy_timeout = {BUSY_TIMEOUT_MS}"):
-            conn.execute(f"PRAGMA {pragma}").close()
+        create_private(self.path)  # before SQLite: its -wal and -shm take the file's mode
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            milliseconds = round(self.busy_timeout * 1000)
+            for pragma in (f"busy_timeout = {milliseconds}", *PRAGMAS):
+                conn.execute(f"PRAGMA {pragma}").close()
+        except BaseException:
+            conn.close()
+            raise
         self._conn = conn
 
     def _disconnect(self) -> None:
@@ -207,8 +245,12 @@ def _begin(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
 
 
-def _commit(conn: sqlite3.Connection) -> None:
-    conn.execute("COMMIT")
+def _commit_or_rollback(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        _rollback_if_open(conn)  # a failed COMMIT leaves the transaction open
+        raise
 
 
 def _rollback_if_open(conn: sqlite3.Connection) -> None:

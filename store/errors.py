@@ -1,7 +1,8 @@
 """The store's errors: what code outside ``store/`` catches instead of the database driver's.
 
-    StoreError      the database failed (disk, lock, constraint, corruption): the work was not done
-    └── StoreBusy   another connection kept the write lock past the busy timeout: try again later
+    StoreError       the database failed (disk, lock, constraint, corruption): the work was not done
+    ├── StoreBusy    another connection kept the write lock past the busy timeout: try again later
+    └── StoreInUse   another service holds the database's lock file (``store.files.ServiceLock``)
 
 The driver's own exception stays attached as ``__cause__``. Add a subclass only when a caller
 handles it differently.
@@ -20,6 +21,10 @@ class StoreError(Exception):
 
 class StoreBusy(StoreError):
     """The database was locked by another connection for longer than the busy timeout."""
+
+
+class StoreInUse(StoreError):
+    """Another running service holds the database: a second one may not start beside it."""
 
 
 def store_error(exc: sqlite3.Error) -> StoreError:

@@ -13,6 +13,15 @@ from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
 
 from store.db import Database
+from store.inbound_details import (
+    CERTIFICATE_COLUMNS,
+    CERTIFICATE_JOIN,
+    MailAttachment,
+    NewCertificate,
+    PecRecord,
+    attachment_from_row,
+    certificate_from_row,
+)
 from store.inbound_rows import (
     AddressFailure,
     InboundMail,
@@ -90,6 +99,42 @@ class InboundRepo:
         )
         return [inbound_from_row(row) for row in rows]
 
+    # --- what was read inside the mails: PEC certificates, attachments ------------------------
+
+    async def certificates(self, inbound_ids: Iterable[int]) -> dict[int, PecRecord]:
+        """The PEC certificate of each of these mails that came by PEC, by mail id."""
+        found: dict[int, PecRecord] = {}
+        for chunk in _chunks(list(inbound_ids)):
+            rows = await self.db.fetchall(
+                f"SELECT {CERTIFICATE_COLUMNS} FROM {CERTIFICATE_JOIN}"
+                f" WHERE c.inbound_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((int(row["inbound_id"]), certificate_from_row(row)) for row in rows)
+        return found
+
+    async def receipts_for(self, message_ids: Iterable[str]) -> list[PecRecord]:
+        """The PEC receipts certifying the mails with these Message-IDs (ours), oldest first."""
+        found: list[PecRecord] = []
+        for chunk in _chunks(list(dict.fromkeys(message_ids))):
+            rows = await self.db.fetchall(
+                f"SELECT {CERTIFICATE_COLUMNS} FROM {CERTIFICATE_JOIN}"
+                f" WHERE c.refers_to IN ({','.join('?' * len(chunk))}) AND c.outbox_id IS NOT NULL",
+                chunk,
+            )
+            found.extend(certificate_from_row(row) for row in rows)
+        return sorted(found, key=lambda r: (r.certified_at or r.received_at, r.inbound_id))
+
+    async def ticket_attachments(self, ticket_id: int) -> list[MailAttachment]:
+        """The attachments of a ticket's mails, in the ticket's order: staff number them so."""
+        rows = await self.db.fetchall(
+            "SELECT a.* FROM ticket_messages m"
+            " JOIN inbound_attachments a ON a.inbound_id = m.inbound_id"
+            " WHERE m.ticket_id = ? ORDER BY m.id, a.number",
+            (ticket_id,),
+        )
+        return [attachment_from_row(row) for row in rows]
+
     # --- addresses that bounce ---------------------------------------------------------------
 
     async def mark_failing(self, address: str, message_id: str, status: str, now: datetime) -> None:
@@ -124,12 +169,20 @@ class InboundRepo:
             )
 
 
+def _chunks(values: list[T], size: int = 500) -> list[list[T]]:
+    """``values`` in slices a single ``IN (...)`` can hold."""
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
 __all__ = [
     "AddressFailure",
     "InboundMail",
     "InboundRepo",
+    "MailAttachment",
     "MailBatchWriter",
     "MailIdentity",
     "MailLookup",
+    "NewCertificate",
     "NewTicket",
+    "PecRecord",
 ]

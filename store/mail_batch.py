@@ -19,6 +19,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from store.accounts import mark_email_failing_rows
 from store.audit import insert_audit
 from store.errors import store_error
+from store.inbound_details import MailAttachment, NewCertificate, insert_details
 from store.inbound_rows import (
     MailIdentity,
     MailLookup,
@@ -132,6 +133,17 @@ class MailBatchWriter:
         """Record a message, the ticket it opens and its first message; None when this UID was
         recorded before (roll back the mail's savepoint: the ticket row is written by then)."""
         return insert_inbound_with_ticket(self._conn, identity, outcome, detail, new, text, now)
+
+    @_store_errors
+    def insert_details(
+        self,
+        inbound_id: int,
+        certificate: NewCertificate | None,
+        attachments: tuple[MailAttachment, ...],
+    ) -> None:
+        """Keep what was read inside a recorded mail: its PEC certificate (a receipt linked to
+        the outbox mail it certifies) and its attachments' descriptions."""
+        insert_details(self._conn, inbound_id, certificate, attachments)
 
     @_store_errors
     def set_outcome(

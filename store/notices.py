@@ -1,4 +1,8 @@
-"""Publication notices: the pending ``notices`` rows and the durable Telegram notice queue."""
+"""Publication notices: the pending ``notices`` rows and the durable Telegram notice queue.
+
+A Telegram notice is claimed before it is sent (``claim_telegram``; settling ends the claim): two
+senders on one table neither send a notice twice nor write to one chat at once.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ from datetime import date, datetime
 
 from store.db import Database
 from store.values import iso, parse_iso
+
+_CLAIMED_CHATS = "SELECT chat_id FROM telegram_notices WHERE claimed_until > ?"  # being written to
+_UNCLAIMED = "claimed_by = NULL, claimed_until = NULL"
 
 
 @dataclass(frozen=True)
@@ -189,15 +196,42 @@ class NoticeRepo:
         where = f" AND chat_id NOT IN ({_marks(excluded)})" if excluded else ""
         rows = await self.db.fetchall(
             "SELECT * FROM telegram_notices WHERE status = 'pending' AND next_attempt_at <= ?"
-            f"{where} ORDER BY next_attempt_at, id LIMIT ?",
-            (iso(now), *excluded, limit),
+            f" AND chat_id NOT IN ({_CLAIMED_CHATS}){where} ORDER BY next_attempt_at, id LIMIT ?",
+            (iso(now), iso(now), *excluded, limit),
         )
         return [_telegram(r) for r in rows]
 
+    async def claim_telegram(
+        self, notice_id: int, claimer: str, now: datetime, until: datetime
+    ) -> bool:
+        """Make a due notice ``claimer``'s until ``until``; False when it is settled, claimed,
+        or another notice of its chat is claimed (another sender is writing to that chat)."""
+        return bool(
+            await self.db.execute_alone(
+                "UPDATE telegram_notices SET claimed_by = ?, claimed_until = ?"
+                " WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?"
+                f" AND chat_id NOT IN ({_CLAIMED_CHATS})",
+                (claimer, iso(until), notice_id, iso(now), iso(now)),
+            )
+        )
+
+    async def release_telegram(self, claimer: str) -> None:
+        """Let go of the notices ``claimer`` still holds (they stay due, for any sender)."""
+        await self.db.execute_alone(
+            f"UPDATE telegram_notices SET {_UNCLAIMED} WHERE claimed_until IS NOT NULL"
+            " AND claimed_by = ?",
+            (claimer,),
+        )
+
     async def next_telegram_due_at(self) -> datetime | None:
-        """When the earliest pending Telegram notice becomes due, or None."""
+        """When the earliest pending Telegram notice becomes due (a claimed one: when its claim
+        lapses, as far as this sender knows), or None."""
         row = await self.db.fetchone(
-            "SELECT MIN(next_attempt_at) FROM telegram_notices WHERE status = 'pending'"
+            "SELECT MIN(at) FROM (SELECT * FROM (SELECT next_attempt_at AS at"
+            " FROM telegram_notices WHERE status = 'pending' AND claimed_until IS NULL"
+            " ORDER BY next_attempt_at LIMIT 1) UNION ALL"
+            " SELECT MAX(next_attempt_at, claimed_until) FROM telegram_notices"
+            " WHERE claimed_until IS NOT NULL)"  # only pending rows are claimed
         )
         return parse_iso(row[0]) if row and row[0] else None
 
@@ -206,7 +240,7 @@ class NoticeRepo:
         async with self.db.transaction():
             await self.db.execute(
                 "UPDATE telegram_notices SET status = 'sent', sent_at = ?,"
-                " attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                f" attempts = attempts + 1, last_error = NULL, {_UNCLAIMED} WHERE id = ?",
                 (iso(now), notice_id),
             )
 
@@ -215,7 +249,7 @@ class NoticeRepo:
         async with self.db.transaction():
             await self.db.execute(
                 "UPDATE telegram_notices SET attempts = attempts + 1, last_error = ?,"
-                " next_attempt_at = ? WHERE id = ?",
+                f" next_attempt_at = ?, {_UNCLAIMED} WHERE id = ?",
                 (error[:500], iso(at), notice_id),
             )
 
@@ -224,7 +258,7 @@ class NoticeRepo:
         async with self.db.transaction():
             await self.db.execute(
                 "UPDATE telegram_notices SET status = 'dropped', attempts = attempts + 1,"
-                " last_error = ? WHERE id = ?",
+                f" last_error = ?, {_UNCLAIMED} WHERE id = ?",
                 (error[:500], notice_id),
             )
 
@@ -237,7 +271,7 @@ class NoticeRepo:
                 (iso(now), iso(now), chat_id),
             )
             return await self.db.execute_rowcount(
-                "UPDATE telegram_notices SET status = 'dropped', last_error = ?"
+                f"UPDATE telegram_notices SET status = 'dropped', last_error = ?, {_UNCLAIMED}"
                 " WHERE chat_id = ? AND status = 'pending'",
                 (error[:500], chat_id),
             )

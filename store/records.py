@@ -61,7 +61,7 @@ class OutboxMail:
     kind: str
     recipient: str
     subject: str
-    body_text: str
+    body_text: str  # with its secret in place while the row holds one (store/outbox.py)
     body_html: str | None
     headers: dict[str, str]
     status: str  # pending | sent | failed
@@ -70,3 +70,4 @@ class OutboxMail:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    secret: str = "none"  # none | held (until delivery) | dropped (deleted: cannot be re-sent)

@@ -11,13 +11,19 @@ from store.audit import AuditRepo
 from store.chats import ChatRepo
 from store.communications import CommunicationRepo
 from store.contracts import ContractRepo
+from store.customer_care import CustomerCareRepo
 from store.customers import CustomerRepo
-from store.db import Database
+from store.db import BUSY_TIMEOUT_MS, Database
 from store.documents import DocumentRepo
+from store.faq_answers import FaqAnswerRepo
+from store.import_runs import ImportRunRepo
 from store.imports import ImportRepo
 from store.inbound import InboundRepo
+from store.inbox import InboxRepo
 from store.notices import NoticeRepo
 from store.outbox import OutboxRepo
+from store.staff import StaffRepo
+from store.staff_views import StaffViewRepo
 from store.tickets import TicketRepo
 
 
@@ -39,11 +45,29 @@ class Store:
         self.notices = NoticeRepo(db)
         self.communications = CommunicationRepo(db)
         self.imports = ImportRepo(db)
+        self.staff = StaffRepo(db)  # the staff console (migration 0010)
+        self.inbox = InboxRepo(db)
+        self.staff_views = StaffViewRepo(db)  # the console's customer page, dashboard (0011)
+        self.customer_care = CustomerCareRepo(db)
+        self.import_runs = ImportRunRepo(db)
+        self.faq_answers = FaqAnswerRepo(db)
 
     @classmethod
-    async def open(cls, path: Path, *, message_id_domain: str = "localhost") -> Store:
-        """Open the file, apply migrations, build the repositories."""
-        return cls(await Database.open(path), message_id_domain=message_id_domain)
+    async def open(
+        cls,
+        path: Path,
+        *,
+        message_id_domain: str = "localhost",
+        busy_timeout: float = BUSY_TIMEOUT_MS / 1000,
+        exclusive: bool = False,
+    ) -> Store:
+        """Open the file, apply migrations, build the repositories.
+
+        ``busy_timeout``: seconds a statement waits for another process's write lock before
+        ``StoreBusy``. ``exclusive``: the one service on this file (``StoreInUse`` if not).
+        """
+        db = await Database.open(path, busy_timeout=busy_timeout, exclusive=exclusive)
+        return cls(db, message_id_domain=message_id_domain)
 
     def transaction(self) -> AbstractAsyncContextManager[Database]:
         """``async with store.transaction():`` one transaction; nested calls join the outer one."""

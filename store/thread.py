@@ -3,8 +3,9 @@
 The aiosqlite design: a ``queue.SimpleQueue`` feeds one thread, and each job's result or error
 goes back to the event loop through the job's future. A queued job runs even when the task
 awaiting it is cancelled (a ROLLBACK asked for must happen). The driver's errors come back as
-``store.errors.StoreError``. The thread is a daemon: a database left open does not keep the
-process alive.
+``store.errors.StoreError``. ``to_the_end(future)`` awaits a job that must not be abandoned
+(a COMMIT) to its outcome, and passes a cancellation that came meanwhile on afterwards. The
+thread is a daemon: a database left open does not keep the process alive.
 """
 
 from __future__ import annotations
@@ -59,6 +60,25 @@ class DatabaseThread:
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
             job()
+
+
+async def to_the_end(future: asyncio.Future[T]) -> T:
+    """``future``'s outcome, however often the task is cancelled meanwhile; a cancellation that
+    came is then passed on to the task's next await (or its end)."""
+    cancelled = False
+    while not future.done():
+        try:
+            await asyncio.shield(future)
+        except asyncio.CancelledError:
+            if future.cancelled():  # the job's own future was cancelled: no outcome will come
+                raise
+            cancelled = True
+    if cancelled:
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()  # the request is kept, as one, by cancelling again
+            task.cancel()
+    return future.result()
 
 
 def _hand_back(

@@ -142,18 +142,10 @@ class TicketRepo:
         async with self.db.transaction():
             return int(await self.db.run(insert_message, values))
 
-    async def add_customer_message(
-        self,
-        ticket: Ticket,
-        text: str,
-        now: datetime,
-        *,
-        message_id: str | None = None,
-        inbound_id: int | None = None,
-    ) -> None:
+    async def add_customer_message(self, ticket: Ticket, text: str, now: datetime) -> None:
         """The customer wrote again: keep it; an answered or closed ticket opens again."""
         async with self.db.transaction():
-            await self.db.run(insert_customer_message, ticket, text, now, message_id, inbound_id)
+            await self.db.run(insert_customer_message, ticket, text, now)
 
     async def queue_answer(self, mail: QueuedMail, answer: TicketAnswer, now: datetime) -> bool:
         """Queue an answer's mail and keep it in its ticket; False when its dedup key was queued."""

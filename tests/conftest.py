@@ -19,6 +19,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.telegram",
     "tests.fixtures.customers",
     "tests.fixtures.dialogs",
+    "tests.fixtures.web",
 ]
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from assistant.clock import Clock
 from assistant.settings import Settings
 from assistant.texts import Texts
+from assistant.tickets import TicketService
+from mailbox.inbound.batch import InlinePreparer, MailPreparer
 from mailbox.inbound.connection import FETCH_BATCH_COUNT
 from mailbox.inbound.worker import FaultHook, MailboxWorker
 from store.store import Store
@@ -72,15 +74,16 @@ def make_worker(
     *,
     fault: FaultHook | None = None,
     batch_size: int = FETCH_BATCH_COUNT,
+    preparer: MailPreparer | None = None,
     **changes: Any,
 ) -> MailboxWorker:
-    """A worker with the stand-in FAQ; ``changes`` adjust the settings."""
+    """A worker with the stand-in FAQ (or ``preparer``); ``changes`` adjust the settings."""
     settings = dataclasses.replace(settings, **changes) if changes else settings
     return MailboxWorker(
         settings,
         store,
-        Texts(settings.templates_dir),
-        faq=KeywordFaq(),
+        TicketService(store, Texts(settings.templates_dir), settings),
+        preparer=preparer or InlinePreparer(KeywordFaq()),
         faq_answer=keyword_answer,
         clock=clock,
         fault=fault,

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from mailbox.inbound.imap import ImapMailbox, ImapUnavailable, uid_set
+from mailbox.inbound.imap import ImapMailbox, ImapUnavailable
+from mailbox.inbound.imap_wire import uid_set
 from tests.fixtures.dovecot import HOST, DovecotServer, ImapAccount
 from tests.mailbox_support import mail
 

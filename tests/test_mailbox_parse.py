@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from assistant.tickets import ticket_reference
+from assistant.ticket_mail import ticket_reference
 from mailbox.inbound.parse import parse_mail
+from mailbox.inbound.question import find_question
 from mailbox.inbound.triage import (
     ACCOUNT_DATA,
     automatic_reason,
     detect_language,
     is_failure_report,
-    question_text,
 )
 
 DATA = Path(__file__).parent / "data" / "mail"
@@ -63,7 +63,8 @@ def test_fixture_parses_to_its_expected_values(name: str) -> None:
     if "failure" in expected:
         assert is_failure_report(mail) is expected["failure"]
     if "question" in expected:
-        assert question_text(mail) == expected["question"]
+        requests = find_question(mail.text, mail.subject).requests
+        assert " ".join(r.text for r in requests) == expected["question"]
     if "language" in expected:
         assert detect_language(f"{mail.subject}\n{mail.new_text}") == expected["language"]
     if "reference" in expected:

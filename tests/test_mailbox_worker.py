@@ -315,18 +315,23 @@ class DeadFaqProcess:
     def __init__(self) -> None:
         self.refused = 0
 
+    async def start(self) -> None:
+        """Nothing to start."""
+
     async def prepare_many(self, *args: object) -> list[object]:
         """What FaqProcess raises when no child can answer."""
         self.refused += 1
         raise FaqUnavailable("the FAQ child process died twice in a row")
+
+    async def aclose(self) -> None:
+        """Nothing to stop."""
 
 
 async def test_without_the_faq_process_questions_become_tickets_and_nothing_is_lost(
     settings: Settings, store: Store, imap_account: ImapAccount, clock: ManualClock
 ) -> None:
     dead = DeadFaqProcess()
-    worker = make_worker(settings, store, clock)
-    worker.preparer = dead
+    worker = make_worker(settings, store, clock, preparer=dead)  # type: ignore[arg-type]
     imap_account.append_many(
         [mail("la password non arriva", sender="a@example.it"), fixture_bytes("out_of_office")]
     )
@@ -414,7 +419,7 @@ def faq_matcher() -> object:
     ("name", "language", "answer_words"),
     [
         ("plain_it", "it", "password temporanea"),
-        ("english_question", "en", "An invoice is available"),
+        ("../../mail/gmail-en-password-not-received", "en", "temporary password"),
     ],
 )
 async def test_real_faq_answers_in_the_language_of_the_question(
@@ -431,10 +436,13 @@ async def test_real_faq_answers_in_the_language_of_the_question(
 
     from assistant.faq import faq_answer
     from assistant.texts import Texts
+    from assistant.tickets import TicketService
+    from mailbox.inbound.batch import InlinePreparer
 
     texts = Texts(settings.templates_dir)
     worker = MailboxWorker(
-        settings, store, texts, faq=faq_matcher,  # type: ignore[arg-type]
+        settings, store, TicketService(store, texts, settings),
+        preparer=InlinePreparer(faq_matcher),  # type: ignore[arg-type]
         faq_answer=functools.partial(faq_answer, texts, settings), clock=clock,
     )  # fmt: skip
     imap_account.append(fixture_bytes(name))

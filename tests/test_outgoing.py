@@ -339,11 +339,20 @@ async def test_a_database_locked_by_another_process_does_not_cause_a_second_send
     smtp_server: SmtpServer,
     smtp_settings: Settings,
     caplog_all: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await enqueue(store, clock)
     await store.db.execute("PRAGMA busy_timeout = 50")
-    importer = sqlite3.connect(settings.db_path, isolation_level=None)  # e.g. a long `publish`
-    importer.execute("BEGIN IMMEDIATE")
+    # e.g. a long `publish`, starting the moment the server has the mail (the sender claimed
+    # the row before sending: a write, which waits for a lock taken earlier)
+    importer = sqlite3.connect(settings.db_path, isolation_level=None, check_same_thread=False)
+    accept = smtp_server.handler.handle_DATA
+
+    async def lock_then_accept(*args: Any) -> str:
+        importer.execute("BEGIN IMMEDIATE")
+        return await accept(*args)
+
+    monkeypatch.setattr(smtp_server.handler, "handle_DATA", lock_then_accept)
     try:
         delivery = asyncio.create_task(OutboxSender(store, smtp_settings, clock).send_due())
         await smtp_server.wait_for(1)

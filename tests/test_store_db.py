@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 
 import pytest
 
@@ -87,3 +88,55 @@ async def test_a_closed_database_refuses_work_instead_of_hanging(store: Store) -
     with pytest.raises(StoreError):
         await store.db.fetchone("SELECT 1")
     await store.close()  # a second close does nothing
+
+
+async def test_a_cancellation_during_the_commit_waits_for_it_and_comes_after(store: Store) -> None:
+    """The COMMIT runs on the thread whatever happens to the task: the transaction ends as
+    committed, and the cancellation reaches the task at its next await."""
+    started, gate = threading.Event(), threading.Event()
+
+    def hold_the_thread(conn: sqlite3.Connection) -> None:
+        started.set()
+        gate.wait(10)
+
+    steps: list[str] = []
+
+    async def write() -> None:
+        async with store.db.transaction():
+            await store.db.execute(
+                "INSERT INTO audit_log (at, event) VALUES ('2026-01-01T00:00:00+00:00', 'kept')"
+            )
+            store.db.submit(hold_the_thread)  # the COMMIT queues behind it
+        steps.append("committed")
+        await asyncio.sleep(0)
+        steps.append("went on")
+
+    task = asyncio.create_task(write())
+    while not started.is_set():  # the COMMIT is queued and the task awaits it
+        await asyncio.sleep(0.001)
+    task.cancel()
+    await asyncio.sleep(0.01)
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert steps == ["committed"]
+    events = [row["event"] for row in await store.db.fetchall("SELECT event FROM audit_log")]
+    assert events == ["kept"]
+
+
+async def test_a_failed_commit_is_rolled_back_and_the_connection_stays_usable(
+    store: Store,
+) -> None:
+    with pytest.raises(StoreError, match="FOREIGN KEY"):
+        async with store.db.transaction():
+            await store.db.execute("PRAGMA defer_foreign_keys = ON")  # checked at COMMIT
+            await store.db.execute(
+                "INSERT INTO ticket_messages (ticket_id, direction, author, body, created_at)"
+                " VALUES (999, 'in', 'customer', 'x', '2026-01-01T00:00:00+00:00')"
+            )
+    async with store.db.transaction():
+        await store.db.execute(
+            "INSERT INTO audit_log (at, event) VALUES ('2026-01-01T00:00:00+00:00', 'kept')"
+        )
+    assert await store.db.fetchall("SELECT * FROM ticket_messages") == []
+    assert len(await store.db.fetchall("SELECT * FROM audit_log")) == 1

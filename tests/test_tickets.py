@@ -11,7 +11,8 @@ from assistant.clock import ManualClock, SystemClock
 from assistant.errors import NotAllowed
 from assistant.settings import Settings
 from assistant.texts import Texts
-from assistant.tickets import TicketService, reply_subject
+from assistant.ticket_mail import reply_subject
+from assistant.tickets import TicketService
 from mailbox.outbound.sender import OutboxSender
 from store.store import Store
 from tests.fixtures.commands import run_tickets

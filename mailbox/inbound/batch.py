@@ -1,5 +1,6 @@
 """A fetched batch made ready for deciding: mails parsed and triaged, their questions matched
-together by the FAQ matcher.
+together by the FAQ matcher: every request of every mail of the batch, and the sentences
+around them, in one ``match_outright`` call.
 
 Everything here happens before any store write, so a crash in the middle leaves nothing
 recorded: the batch is fetched and parsed again from the start by the next run.
@@ -9,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import inspect
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol, runtime_checkable
 
 from mailbox.inbound.decide import FaqMatchLike
 from mailbox.inbound.imap import FetchedMail
@@ -24,12 +24,40 @@ logger = logging.getLogger(__name__)
 
 
 class MailPreparer(Protocol):
-    """Parses fetched mails and has the FAQ matcher judge their questions, a batch at a time."""
+    """What the worker needs from its FAQ side: batches prepared (parsed, triaged, questions
+    matched), and a start and an end with the worker. ``FaqProcess`` prepares in a child
+    process, ``InlinePreparer`` in this one."""
+
+    async def start(self) -> None:
+        """Get ready before the first batch; ``FaqUnavailable`` when it cannot (yet)."""
+        ...
 
     async def prepare_many(
         self, fetched: Sequence[FetchedMail], max_bytes: int, own_addresses: Sequence[str]
     ) -> list[PreparedMail]:
         """One prepared mail per fetched one, in order."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what ``start`` took (idempotent)."""
+        ...
+
+
+class QuestionMatcher(Protocol):
+    """What preparing needs of a FAQ matcher in this process: the verdict on one question."""
+
+    def match(self, text: str) -> FaqMatchLike:
+        """The verdict on one question."""
+        ...
+
+
+@runtime_checkable
+class OutrightMatcher(QuestionMatcher, Protocol):
+    """A matcher that judges a batch in one call, for channels acting on outright answers only
+    (``FaqMatcher``)."""
+
+    def match_outright(self, texts: Sequence[str]) -> Sequence[FaqMatchLike]:
+        """One verdict per text, in order; kind "answer" where the matcher answers outright."""
         ...
 
 
@@ -42,8 +70,11 @@ class InlinePreparer:
     ``matcher`` may be None (no FAQ: every question becomes a ticket).
     """
 
-    def __init__(self, matcher: Any = None) -> None:
+    def __init__(self, matcher: QuestionMatcher | None = None) -> None:
         self.match = batch_match(matcher) if matcher is not None else None
+
+    async def start(self) -> None:
+        """Nothing to start: the matcher is loaded already."""
 
     async def prepare_many(
         self, fetched: Sequence[FetchedMail], max_bytes: int, own_addresses: Sequence[str]
@@ -53,24 +84,16 @@ class InlinePreparer:
             prepare_and_match, fetched, max_bytes, own_addresses, self.match
         )
 
+    async def aclose(self) -> None:
+        """Nothing to stop."""
 
-def batch_match(matcher: Any) -> BatchMatch:
+
+def batch_match(matcher: QuestionMatcher) -> BatchMatch:
     """The cheapest batch call a matcher offers: ``match_outright`` (the mailbox acts only on
-    outright answers), else ``match_many``, else ``match`` per question."""
-    for name in ("match_outright", "match_many"):
-        method: BatchMatch | None = getattr(matcher, name, None)
-        if method is not None:
-            return method
+    outright answers), else ``match`` per question."""
+    if isinstance(matcher, OutrightMatcher):
+        return matcher.match_outright
     return lambda texts: [matcher.match(text) for text in texts]
-
-
-def as_preparer(faq: Any) -> MailPreparer:
-    """The worker's preparer for a matcher: one with its own ``prepare_many`` (the child
-    process) as it is, any other run inline."""
-    if inspect.iscoroutinefunction(getattr(faq, "prepare_many", None)):
-        preparer: MailPreparer = faq
-        return preparer
-    return InlinePreparer(faq)
 
 
 @dataclass
@@ -85,7 +108,7 @@ class PreparedMail:
     mail: ParsedMail | None = None
     triage: Triage | None = None  # set with ``mail``: what the mail alone tells
     error: Exception | None = None  # parsing or its FAQ match failed: quarantine
-    faq_match: FaqMatchLike | None = None  # the matcher's verdict on ``triage.question``
+    faq_matches: tuple[FaqMatchLike, ...] = ()  # verdicts on ``triage.question.texts``
 
 
 def prepare(
@@ -105,17 +128,18 @@ def prepare(
     return prepared
 
 
-def faq_questions(prepared: Sequence[PreparedMail]) -> list[tuple[PreparedMail, str]]:
-    """The mails that may reach the FAQ rule, with their question (as triaged).
+def faq_questions(prepared: Sequence[PreparedMail]) -> list[tuple[PreparedMail, list[str]]]:
+    """The mails that may reach the FAQ rule, with what the matcher judges of each: its
+    requests, then the sentences around them (as triaged).
 
     Only what does not depend on the store is known here (a duplicate or a reply to a
     ticket is matched for nothing, and never answered from it: ``decide`` has the last word).
     """
-    return [
-        (ready, ready.triage.question)
-        for ready in prepared
-        if ready.triage is not None and ready.triage.question
-    ]
+    found = []
+    for ready in prepared:
+        if ready.triage is not None and ready.triage.question.requests:
+            found.append((ready, list(ready.triage.question.texts)))
+    return found
 
 
 def prepare_and_match(
@@ -131,23 +155,30 @@ def prepare_and_match(
     return prepared
 
 
-def match_questions(match: BatchMatch, questions: Sequence[tuple[PreparedMail, str]]) -> None:
-    """Match the batch's questions at once and attach each verdict to its mail.
+def match_questions(match: BatchMatch, questions: Sequence[tuple[PreparedMail, list[str]]]) -> None:
+    """Match the texts of all the batch's mails in one call and give each mail its verdicts.
 
-    When the batch fails, each question is matched alone: the one that breaks the matcher
-    sends only its own mail to quarantine.
+    When the batch fails, each mail's texts are matched alone: the mail that breaks the
+    matcher goes to quarantine by itself.
     """
-    if not questions:
+    texts = [text for _, asked in questions for text in asked]
+    if not texts:
         return
     try:
-        matches = match([question for _, question in questions])
-        for (ready, _), verdict in zip(questions, matches, strict=True):
-            ready.faq_match = verdict
+        verdicts = list(match(texts))
+        if len(verdicts) != len(texts):
+            raise ValueError(f"{len(verdicts)} verdicts for {len(texts)} questions")
+        start = 0
+        for ready, asked in questions:
+            ready.faq_matches = tuple(verdicts[start : start + len(asked)])
+            start += len(asked)
         return
     except Exception:
-        logger.warning("FAQ batch match failed; matching those questions one by one")
-    for ready, question in questions:
+        logger.warning("FAQ batch match failed; matching each mail's questions alone")
+    for ready, asked in questions:
         try:
-            [ready.faq_match] = match([question])
+            ready.faq_matches = tuple(match(asked))
+            if len(ready.faq_matches) != len(asked):
+                raise ValueError("one verdict per question expected")
         except Exception as exc:
-            ready.error = exc
+            ready.faq_matches, ready.error = (), exc

@@ -1,14 +1,20 @@
 """What to do with one incoming mail: pure rules over its triage, its FAQ match and the facts.
 
-The mail is triaged once where it is parsed (``mailbox.inbound.triage``), its question matched
-beside it; the ledger looks up what the store knows (``MailFacts``), calls ``decide`` and
-applies the ``Decision``. Nothing here does I/O, and nothing here reads the mail again.
+The mail is triaged once where it is parsed (``mailbox.inbound.triage``), its requests and the
+sentences around them matched beside it; the ledger looks up what the store knows
+(``MailFacts``), calls ``decide`` and applies the ``Decision``. Nothing here does I/O, and
+nothing here reads the mail again.
+
+A wrong automatic answer to a bank customer is worse than a ticket: ``faq_answer`` answers a
+mail only when every request in it gets the same FAQ outright and nothing else in it asks for
+something else (``Triage.needs_person``, a sentence the matcher takes for another FAQ).
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -16,6 +22,9 @@ from mailbox.inbound.triage import Triage
 from store.tickets import Ticket
 
 logger = logging.getLogger(__name__)
+
+# FAQ answers never sent to a mail: they say "write to this address", and the customer did.
+NOT_BY_MAIL = frozenset({"assistenza-tecnica"})
 
 
 class Action(enum.Enum):
@@ -41,6 +50,9 @@ class FaqMatchLike(Protocol):
 
     @property
     def language(self) -> str: ...
+
+    @property
+    def suggestions(self) -> tuple[str, ...]: ...  # the choices of "clarify"
 
 
 @dataclass(frozen=True)
@@ -76,14 +88,15 @@ class Decision:
 
 def decide(
     triage: Triage,
-    match: FaqMatchLike | None,
+    matches: Sequence[FaqMatchLike],
     facts: MailFacts,
     *,
     auto_reply_limit: int,
 ) -> Decision:
     """Apply the support mailbox's rules, in order, to one triaged mail.
 
-    ``match`` is the FAQ matcher's verdict on ``triage.question`` (None when it was not asked).
+    ``matches`` are the FAQ matcher's verdicts on ``triage.question.texts``, in order (empty
+    when it was not asked).
     """
     if facts.duplicate:
         return Decision(Action.DUPLICATE, reason="seen before")
@@ -98,22 +111,79 @@ def decide(
         return _guard(decision, triage, facts, auto_reply_limit)
     if ticket is not None:
         return Decision(Action.JOIN, ticket=ticket, language=ticket.language, reason="thread")
-    if match is not None:
-        if match.kind == "answer" and match.faq_id:
-            language = "en" if match.language == "en" else "it"
-            decision = Decision(
-                Action.FAQ, reply="faq", language=language, faq_id=match.faq_id, reason="faq"
-            )
-            return _guard(decision, triage, facts, auto_reply_limit)
-        language = "en" if match.language == "en" else language
+    answer = faq_answer(triage, matches)
+    if answer is not None:
+        faq_id, language = answer
+        decision = Decision(Action.FAQ, reply="faq", language=language, faq_id=faq_id, reason="faq")
+        return _guard(decision, triage, facts, auto_reply_limit)
+    if matches:
+        language = "en" if matches[0].language == "en" else language
     decision = Decision(
         Action.NEW_TICKET,
         reply="acknowledgement",
         language=language,
-        reason="new",
+        reason=f"new ({triage.needs_person})" if triage.needs_person else "new",
         asks_for_account_data=triage.asks_for_account_data,
     )
     return _guard(decision, triage, facts, auto_reply_limit)
+
+
+def faq_answer(triage: Triage, matches: Sequence[FaqMatchLike]) -> tuple[str, str] | None:
+    """The one FAQ that answers the whole mail outright, and the language to answer in.
+
+    Each request is judged whole (as written, and its first sentence), clause by clause where
+    it asks several things, and by more of its parts (``Request``). With X the first FAQ
+    answered outright anywhere: every request must get X outright somewhere, or at least
+    "Did you mean…?" with X first (``leans_to``), and so must each of its clauses; no verdict
+    on a request may point elsewhere (``points_elsewhere``; its clauses and parts strictly:
+    they may not even lean to another FAQ first); no sentence of context may be answered by
+    another FAQ. Never when the mail needs a person (``needs_person``), or for a FAQ a mail
+    never gets (``NOT_BY_MAIL``). Requests taken for greetings or thanks are passed over.
+    """
+    question = triage.question
+    if triage.needs_person or len(matches) != len(question.texts):
+        return None
+    per_request, context = question.split(matches)
+    judged = [
+        (request, verdicts)
+        for request, verdicts in zip(question.requests, per_request, strict=True)
+        if not all(m.kind in ("greeting", "thanks") for m in verdicts)
+    ]
+    answers = [m for _, verdicts in judged for m in verdicts if m.kind == "answer"]
+    faq_id = answers[0].faq_id if answers else None
+    if faq_id is None or faq_id in NOT_BY_MAIL:
+        return None
+    for request, verdicts in judged:
+        wholes, clauses = len(request.wholes), len(request.wholes) + len(request.clauses)
+        if any(points_elsewhere(m, faq_id) for m in verdicts[:wholes]):
+            return None
+        if any(points_elsewhere(m, faq_id, strictly=True) for m in verdicts[wholes:]):
+            return None
+        if not all(leans_to(m, faq_id) for m in verdicts[wholes:clauses]):
+            return None  # one of the things it asks is not about X
+        if not any(leans_to(m, faq_id) for m in verdicts):
+            return None  # nothing in it leans to X: it asks something else
+    if any(m.kind == "answer" and m.faq_id != faq_id for m in context):
+        return None
+    return faq_id, "en" if answers[0].language == "en" else "it"
+
+
+def leans_to(verdict: FaqMatchLike, faq_id: str) -> bool:
+    """Answered with ``faq_id``, or "Did you mean…?" with it as the first choice."""
+    if verdict.kind == "answer":
+        return verdict.faq_id == faq_id
+    return verdict.kind == "clarify" and verdict.suggestions[:1] == (faq_id,)
+
+
+def points_elsewhere(verdict: FaqMatchLike, faq_id: str, *, strictly: bool = False) -> bool:
+    """Whether a verdict names another FAQ than ``faq_id``: answered by another, or "Did you
+    mean…?" without it among the choices (``strictly``: without it as the first choice).
+    Not understood, greetings and thanks name none."""
+    if verdict.kind == "answer":
+        return verdict.faq_id != faq_id
+    if verdict.kind != "clarify":
+        return False
+    return verdict.suggestions[:1] != (faq_id,) if strictly else faq_id not in verdict.suggestions
 
 
 def _guard(decision: Decision, triage: Triage, facts: MailFacts, limit: int) -> Decision:
@@ -139,4 +209,15 @@ def joined_ticket(triage: Triage, facts: MailFacts) -> Ticket | None:
     return None
 
 
-__all__ = ["Action", "Decision", "FaqMatchLike", "MailFacts", "decide", "joined_ticket"]
+__all__ = [
+    "NOT_BY_MAIL",
+    "Action",
+    "Decision",
+    "FaqMatchLike",
+    "MailFacts",
+    "decide",
+    "faq_answer",
+    "joined_ticket",
+    "leans_to",
+    "points_elsewhere",
+]

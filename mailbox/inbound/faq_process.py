@@ -265,9 +265,9 @@ def _exit_with(parent: BaseProcess) -> None:
 
 
 def _match_in_child(texts: list[str]) -> list[FaqMatch]:
-    """Match a batch in the child: outright answers only, when the matcher offers that."""
+    """Match a batch in the child: outright answers only (``FaqMatcher.match_outright``)."""
     assert _matcher is not None, "the initializer loads the matcher"
-    return list(batch_match(_matcher)(texts))  # type: ignore[arg-type]
+    return _matcher.match_outright(texts)
 
 
 def _prepare_in_child(

@@ -15,46 +15,34 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import logging
-import re
 import socket
 import ssl
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError
 from imap_tools.mailbox import BaseMailBox
 from imap_tools.utils import encode_folder
 
-from assistant.errors import AreaClientiError
 from assistant.settings import Settings
+from mailbox.inbound.imap_wire import (  # what a mailbox returns and raises, imported from here
+    FetchedMail,
+    ImapUnavailable,
+    check,
+    chunks,
+    mails_from,
+    sizes_from,
+    uid_set,
+)
 
 logger = logging.getLogger(__name__)
 
 HEADER_LIMIT = 64 * 1024  # bytes of header kept from a message over the size limit
-FETCH_BATCH_BYTES = 16 * 1024 * 1024
-FETCH_BATCH_COUNT = 100
 UID_CHUNK = 500
-_ITEM = re.compile(rb"UID (\d+)")
-_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class ImapUnavailable(AreaClientiError):
-    """The IMAP server could not be reached or failed a command; reconnect and try again."""
-
-
-@dataclass(frozen=True)
-class FetchedMail:
-    """One message as downloaded: its bytes, or only its header when over the size limit."""
-
-    uid: int
-    size: int  # RFC822.SIZE on the server
-    raw: bytes
-    header_only: bool
 
 
 def _guarded(function: Callable[P, R]) -> Callable[P, R]:
@@ -190,9 +178,9 @@ class ImapMailbox:
     @_guarded
     def uids(self) -> list[int]:
         """The UIDs in the selected folder not flagged deleted, ascending."""
-        _check(self.client.noop()[0], "NOOP")  # lets the server report mail that just arrived
+        check(self.client.noop()[0], "NOOP")  # lets the server report mail that just arrived
         status, data = self.client.uid("SEARCH", "UNDELETED")
-        _check(status, "UID SEARCH")
+        check(status, "UID SEARCH")
         self.client.untagged_responses.clear()
         return sorted(int(word) for word in (data[0] or b"").split())
 
@@ -200,15 +188,10 @@ class ImapMailbox:
     def sizes(self, uids: Iterable[int]) -> dict[int, int]:
         """RFC822.SIZE of each UID still present."""
         found: dict[int, int] = {}
-        for chunk in _chunks(list(uids), UID_CHUNK):
+        for chunk in chunks(list(uids), UID_CHUNK):
             status, data = self.client.uid("FETCH", uid_set(chunk), "(UID RFC822.SIZE)")
-            _check(status, "UID FETCH size")
-            for item in data:
-                line = item[0] if isinstance(item, tuple) else item
-                if isinstance(line, bytes):
-                    uid, size = _ITEM.search(line), _SIZE.search(line)
-                    if uid and size:
-                        found[int(uid.group(1))] = int(size.group(1))
+            check(status, "UID FETCH size")
+            found.update(sizes_from(data))
         return found
 
     @_guarded
@@ -216,45 +199,29 @@ class ImapMailbox:
         """Download whole messages (or the first 64 KB of their header), without marking seen."""
         part = f"BODY.PEEK[HEADER]<0.{HEADER_LIMIT}>" if header_only else "BODY.PEEK[]"
         status, data = self.client.uid("FETCH", uid_set(uids), f"(UID RFC822.SIZE {part})")
-        _check(status, "UID FETCH")
-        mails = []
-        for item in data:
-            if not isinstance(item, tuple) or len(item) < 2:
-                continue
-            uid, size = _ITEM.search(item[0]), _SIZE.search(item[0])
-            if uid is None:
-                continue
-            raw = bytes(item[1])
-            mails.append(
-                FetchedMail(
-                    uid=int(uid.group(1)),
-                    size=int(size.group(1)) if size else len(raw),
-                    raw=raw,
-                    header_only=header_only,
-                )
-            )
-        return mails
+        check(status, "UID FETCH")
+        return mails_from(data, header_only=header_only)
 
     @_guarded
     def archive(self, uids: list[int], folder: str) -> None:
         """Mark seen and move to ``folder``, touching no other message."""
         client = self.client
-        for chunk in _chunks(uids, UID_CHUNK):
+        for chunk in chunks(uids, UID_CHUNK):
             uid_text = uid_set(chunk)
             status, _ = client.uid("STORE", uid_text, "+FLAGS.SILENT", r"(\Seen)")
-            _check(status, "UID STORE seen")
+            check(status, "UID STORE seen")
             target = encode_folder(folder)
             if "MOVE" in self.capabilities:
                 status, _ = client.uid("MOVE", uid_text, target)  # type: ignore[arg-type]
-                _check(status, "UID MOVE")
+                check(status, "UID MOVE")
                 continue
             status, _ = client.uid("COPY", uid_text, target)  # type: ignore[arg-type]
-            _check(status, "UID COPY")
+            check(status, "UID COPY")
             status, _ = client.uid("STORE", uid_text, "+FLAGS.SILENT", r"(\Deleted)")
-            _check(status, "UID STORE deleted")
+            check(status, "UID STORE deleted")
             if "UIDPLUS" in self.capabilities:
                 status, _ = client.uid("EXPUNGE", uid_text)
-                _check(status, "UID EXPUNGE")
+                check(status, "UID EXPUNGE")
         client.untagged_responses.clear()
 
     @_guarded
@@ -292,29 +259,3 @@ class ImapMailbox:
         if self._box is None:
             raise ImapUnavailable("not connected")
         return self._box
-
-
-def uid_set(uids: Iterable[int]) -> str:
-    """A compact UID set: ``1:4,7,9:10``."""
-    ordered = sorted(set(uids))
-    if not ordered:
-        raise ValueError("empty UID set")
-    parts, start, previous = [], ordered[0], ordered[0]
-    for uid in [*ordered[1:], None]:
-        if uid is not None and uid == previous + 1:
-            previous = uid
-            continue
-        parts.append(str(start) if start == previous else f"{start}:{previous}")
-        if uid is not None:
-            start = previous = uid
-    return ",".join(parts)
-
-
-def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _check(status: Any, command: str) -> None:
-    if status != "OK":
-        raise ImapUnavailable(f"{command} failed: {status}")

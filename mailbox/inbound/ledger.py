@@ -2,10 +2,12 @@
 
 For each mail, in the server's order: look up what the store knows (a mail may reply to a
 ticket opened earlier in the same batch), ``decide``, then write its identity, its raw bytes and
-everything the decision causes: tickets, ticket messages, the answer in the outbox, bounce marks,
-audit events. Each mail runs inside a SAVEPOINT: a mail that cannot be processed is rolled back
-alone and recorded as quarantined, the rest of the batch goes on. A database or disk error
-aborts the whole batch (the caller's transaction rolls back and the batch is done again).
+everything the decision causes: tickets, ticket messages, the answers in the outbox
+(``mailbox.inbound.answers``), bounce marks, audit events; and what was read inside it: its
+PEC certificate (a receipt linked to the mail of ours it certifies) and its attachments. Each
+mail runs inside a SAVEPOINT: a mail that cannot be processed is rolled back alone and recorded
+as quarantined, the rest of the batch goes on. A database or disk error aborts the whole batch
+(the caller's transaction rolls back and the batch is done again).
 
 Everything here is synchronous and runs on the database thread, writing through the store's
 ``MailBatchWriter`` (``store.inbound.record_batch``): one hop per batch instead of several per mail.
@@ -13,36 +15,35 @@ Everything here is synchronous and runs on the database thread, writing through 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from assistant.settings import Settings
-from assistant.tickets import (
-    MAX_SUBJECT_CHARS,
-    MailReply,
-    TicketService,
-    answer_of,
-    ticket_reference,
-)
+from assistant.ticket_mail import MAX_SUBJECT_CHARS, ticket_reference
+from assistant.tickets import TicketService
+from mailbox.inbound.answers import FaqAnswer, MailAnswers, attachments_note_due
+from mailbox.inbound.attachments import refused_attachments
 from mailbox.inbound.batch import PreparedMail
 from mailbox.inbound.decide import Action, Decision, MailFacts, decide
 from mailbox.inbound.parse import ParsedMail
 from mailbox.inbound.triage import Triage
 from store.errors import StoreError
-from store.inbound import MailBatchWriter, MailIdentity, NewTicket
+from store.inbound import (
+    MailAttachment,
+    MailBatchWriter,
+    MailIdentity,
+    NewCertificate,
+    NewTicket,
+)
 from store.tickets import Ticket
 
 logger = logging.getLogger(__name__)
 
-MEGABYTE = 1024 * 1024
 QUARANTINED = "quarantined"
 RECORDED_ELSEWHERE = "recorded elsewhere"  # another process recorded this UID meanwhile
-REFERENCE_MARK = "\x00reference\x00"  # stands for a ticket's reference in a rendered shape
 
-FaqAnswer = Callable[[str, str], str]  # (faq id, language) -> the answer's text
 FaultHook = Callable[[str], None]
 
 
@@ -68,8 +69,7 @@ class MailLedger:
         self.tickets = tickets
         self.faq_answer = faq_answer
         self._fault = fault
-        self._faq_answers: dict[tuple[str, str], str] = {}
-        self._bodies: dict[tuple[object, ...], str] = {}
+        self.answers = MailAnswers(settings, tickets, faq_answer)
 
     def record(
         self,
@@ -105,7 +105,7 @@ class MailLedger:
             raise ready.error  # its FAQ question broke the matcher
         facts, customer_id = self._facts(writer, mail, triage, ready.digest, now)
         limit = self.settings.auto_reply_limit
-        decision = decide(triage, ready.faq_match, facts, auto_reply_limit=limit)
+        decision = decide(triage, ready.faq_matches, facts, auto_reply_limit=limit)
         identity = MailIdentity(
             folder=self.settings.imap_folder, uidvalidity=uidvalidity, uid=fetched.uid,
             message_id=mail.message_id, sha256=ready.digest, size=fetched.size, raw=fetched.raw,
@@ -162,6 +162,12 @@ class MailLedger:
     ) -> bool:
         """Write the identity and everything the decision causes; False when recorded before."""
         action = decision.action
+        settings = self.settings
+        refused = refused_attachments(
+            mail.attachments,
+            max_bytes=settings.attachment_max_bytes,
+            max_count=settings.attachments_max_count,
+        )
         if action in (Action.FAQ, Action.NEW_TICKET) or (
             action is Action.TOO_LARGE and decision.ticket is None
         ):
@@ -180,12 +186,15 @@ class MailLedger:
                 return False
             inbound_id, ticket = opened
             logger.debug("ticket %s opened (email)", ticket.reference)
-            self._after_ticket(writer, ticket, mail, decision, inbound_id, now)
+            _keep_details(writer, inbound_id, mail, refused)
+            self._after_ticket(writer, ticket, mail, decision, facts, refused, inbound_id, now)
             return True
         recorded = writer.insert_inbound(identity, decision.outcome, decision.reason, now)
         if recorded is None:
             return False
         inbound_id = recorded
+        if action is not Action.DUPLICATE:
+            _keep_details(writer, inbound_id, mail, refused)
         if action is Action.BOUNCE:
             self._bounce(writer, facts, mail, now)
         elif decision.ticket is not None:  # JOIN, or TOO_LARGE on a known thread
@@ -194,7 +203,7 @@ class MailLedger:
                 ticket, _ticket_text(mail), now, mail.message_id, inbound_id
             )
             writer.set_outcome(inbound_id, decision.outcome, ticket.id, decision.reason)
-            self._after_ticket(writer, ticket, mail, decision, inbound_id, now)
+            self._after_ticket(writer, ticket, mail, decision, facts, refused, inbound_id, now)
         return True
 
     def _after_ticket(
@@ -203,77 +212,21 @@ class MailLedger:
         ticket: Ticket,
         mail: ParsedMail,
         decision: Decision,
+        facts: MailFacts,
+        refused: dict[int, str],
         inbound_id: int,
         now: datetime,
     ) -> None:
-        """The loop guard's audit event, then the automatic answer if one is due."""
+        """The loop guard's audit event, then the automatic answer if one is due, then the
+        note on attachments not accepted if one is due."""
         if decision.loop_guarded:
             writer.insert_audit("mail_loop_guard", now, channel="email", detail=ticket.reference)
             logger.warning("loop guard: no automatic answer on %s", ticket.reference)
         if decision.reply:
-            self._answer(writer, ticket, mail, decision, inbound_id, now)
-
-    def _answer(
-        self,
-        writer: MailBatchWriter,
-        ticket: Ticket,
-        mail: ParsedMail,
-        decision: Decision,
-        inbound_id: int,
-        now: datetime,
-    ) -> None:
-        """Queue the automatic answer on the mail's thread, in the ticket's language."""
-        tickets = self.tickets
-        if decision.reply == "faq" and decision.faq_id and self.faq_answer is not None:
-            answer = self._faq_answer(decision.faq_id, decision.language)
-            body = self._body(ticket, "faq_reply", answer=answer)
-        elif decision.reply == "too_large":
-            body = self._body(
-                ticket,
-                "too_large",
-                size_mb=max(1, round(mail.size / MEGABYTE)),
-                max_mb=max(1, self.settings.mail_max_bytes // MEGABYTE),
-            )
-        else:
-            account_data = decision.asks_for_account_data
-            body = self._body(ticket, "acknowledgement", account_data=account_data)
-        reply = MailReply(
-            kind=decision.reply or "acknowledgement",
-            recipient=mail.reply_to,
-            body=body,
-            in_reply_to=mail.message_id,
-            references=(*mail.references_chain, *((mail.message_id,) if mail.message_id else ())),
-            automatic=True,
-        )
-        queued = tickets.reply_mail(ticket, reply, dedup_key=f"inbound:{inbound_id}")
-        writer.queue_answer(queued, answer_of(ticket, reply, now), now)
-
-    def _body(self, ticket: Ticket, kind: str, **context: str | int | bool) -> str:
-        """An answer's text: each (language, template, context) is rendered once with a mark
-        where the ticket's reference goes, then only the reference changes from mail to mail.
-
-        The first use of each shape checks the mark against a real rendering: a template that
-        does more with the reference than print it is simply rendered every time.
-        """
-        key = (ticket.language, kind, tuple(sorted(context.items())))
-        shape = self._bodies.get(key)
-        if shape is None:
-            real = self.tickets.mail_body(ticket, kind, **context)
-            marked = dataclasses.replace(ticket, reference=REFERENCE_MARK)
-            shape = self.tickets.mail_body(marked, kind, **context)
-            if shape.replace(REFERENCE_MARK, ticket.reference) != real:
-                return real
-            self._bodies[key] = shape
-        return shape.replace(REFERENCE_MARK, ticket.reference)
-
-    def _faq_answer(self, faq_id: str, language: str) -> str:
-        """A FAQ answer's text, rendered once per (id, language): it depends on nothing else."""
-        assert self.faq_answer is not None
-        key = (faq_id, language)
-        answer = self._faq_answers.get(key)
-        if answer is None:
-            answer = self._faq_answers[key] = self.faq_answer(faq_id, language)
-        return answer
+            self.answers.queue(writer, ticket, mail, decision, inbound_id, now)
+        limit = self.settings.auto_reply_limit
+        if attachments_note_due(decision, facts, refused, mail.reply_to, auto_reply_limit=limit):
+            self.answers.queue_attachments_note(writer, ticket, mail, refused, inbound_id, now)
 
     def _bounce(
         self, writer: MailBatchWriter, facts: MailFacts, mail: ParsedMail, now: datetime
@@ -314,6 +267,28 @@ class MailLedger:
             "mail_quarantined", now, channel="email", detail=f"uid {fetched.uid}: {detail}"
         )
         return QUARANTINED
+
+
+def _keep_details(
+    writer: MailBatchWriter, inbound_id: int, mail: ParsedMail, refused: dict[int, str]
+) -> None:
+    """Keep the mail's PEC certificate and its attachments' descriptions with its record."""
+    if mail.pec is None and not mail.attachments:
+        return
+    pec = mail.pec
+    certificate = (
+        None if pec is None
+        else NewCertificate(
+            kind=pec.kind, sender=pec.sender, delivered_to=pec.delivered_to,
+            provider=pec.provider, certified_at=pec.certified_at, identifier=pec.identifier,
+            message_id=pec.message_id, refers_to=pec.refers_to, error=pec.error,
+        )
+    )  # fmt: skip
+    attachments = tuple(
+        MailAttachment(inbound_id=inbound_id, refused=refused.get(a.number, ""), **asdict(a))
+        for a in mail.attachments
+    )
+    writer.insert_details(inbound_id, certificate, attachments)
 
 
 def _ticket_text(mail: ParsedMail) -> str:

@@ -77,6 +77,14 @@ def _decode_words(raw: str) -> str:
         )
 
 
+def header_fields(msg: Message) -> dict[str, list[object]]:
+    """Every header of ``msg`` by lower-case name, in order: read them once."""
+    fields: dict[str, list[object]] = {}
+    for header, value in msg.items():
+        fields.setdefault(header.lower(), []).append(value)
+    return fields
+
+
 def first_address(values: Sequence[object]) -> tuple[str, str]:
     """(display name, lower-case address) of the first plausible address, or ("", "")."""
     try:

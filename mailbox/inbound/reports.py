@@ -21,7 +21,7 @@ from mailbox.inbound.mime import (
 
 SYSTEM_SENDERS = re.compile(  # senders no person writes from
     r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|mail-?daemon|auto-?reply"
-    r"|autoresponder|notifications?)([+\-._].*)?@",
+    r"|autoresponder|notifications?|posta-certificata)([+\-._].*)?@",  # and PEC providers' robots
 )
 
 

@@ -12,25 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mailbox.inbound.parse import ParsedMail
+from mailbox.inbound.question import NO_QUESTION, Question, find_question
 from mailbox.inbound.reports import SYSTEM_SENDERS
 
-FAQ_QUESTION_CHARS = 1000
 NOT_FAILED_ACTIONS = frozenset({"delayed", "delivered", "relayed", "expanded"})
 ACCOUNT_DATA = re.compile(
     r"\b(fattur\w*|not[ae] di credito|contratt\w*|canon[ei]|rat[ae]|saldo|importo|riscatto"
     r"|pagament\w*|bollettin\w*|estratto conto|scadenz\w*|invoices?|credit notes?|contracts?"
     r"|instal+ments?|balance|amount|payments?|statement|due date)\b",
-    re.IGNORECASE,
-)
-_GREETING = re.compile(
-    r"^(buon ?giorno|buona ?sera|salve|ciao|gentil[ei].{0,40}|spett\w*.{0,40}|egregi\w*.{0,40}"
-    r"|hello|hi|dear.{0,40}|good (morning|afternoon|evening))[\s,.!:]*$",
-    re.IGNORECASE,
-)
-_CLOSING = re.compile(
-    r"^(cordiali saluti|distinti saluti|saluti|cordialmente|grazie( mille)?|grazie e saluti"
-    r"|in attesa.{0,60}|best regards|kind regards|regards|thanks?( you)?|many thanks|cheers"
-    r"|sincerely|best)[\s,.!]*$",
     re.IGNORECASE,
 )
 _ENGLISH = frozenset(
@@ -119,8 +108,9 @@ class Triage:
     automatic: str | None  # why a machine sent it, so it is never answered; None for a person
     failure_report: bool  # a delivery report saying delivery failed (not merely delayed)
     too_large: bool  # over the size limit: only its header was read
-    question: str  # what the FAQ matcher judges; "" when the mail may not reach the FAQ
-    language: str  # it | en, read from its subject and new text
+    question: Question  # what the customer asks; NO_QUESTION when it may not reach the FAQ
+    needs_person: str | None  # why only a person may answer it (a topic, a document), or None
+    language: str  # it | en, read from its subject and the customer's own words
     asks_for_account_data: bool  # mentions invoices, contracts...: the answer points to the bot
     sender: str  # the From address, lower case, or ""
     reply_to: str  # where an automatic answer would go, or "" (nowhere)
@@ -129,12 +119,15 @@ class Triage:
 def triage(mail: ParsedMail, own_addresses: Sequence[str]) -> Triage:
     """Everything the rules need from the mail itself, read once."""
     automatic = automatic_reason(mail, own_addresses)
-    text = f"{mail.subject}\n{mail.new_text}"
+    person = not automatic and not mail.header_only
+    question = find_question(mail.text, mail.subject) if person else NO_QUESTION
+    text = f"{mail.subject}\n{question.text or mail.new_text}"
     return Triage(
         automatic=automatic,
         failure_report=automatic is not None and is_failure_report(mail),
         too_large=mail.header_only,
-        question="" if automatic or mail.header_only else question_text(mail),
+        question=question,
+        needs_person=question.staff_topic or documents_attached(mail),
         language=detect_language(text),
         asks_for_account_data=bool(ACCOUNT_DATA.search(text)),
         sender=mail.sender,
@@ -143,7 +136,13 @@ def triage(mail: ParsedMail, own_addresses: Sequence[str]) -> Triage:
 
 
 def automatic_reason(mail: ParsedMail, own_addresses: Sequence[str]) -> str | None:
-    """Why this mail was sent by a machine (and must never be answered), or None."""
+    """Why this mail was sent by a machine (and must never be answered), or None.
+
+    A PEC receipt (acceptance, delivery, failure...: ``X-Ricevuta``) is automatic even without
+    ``Auto-Submitted``; a PEC envelope is judged by the customer's mail inside it.
+    """
+    if mail.pec is not None and mail.pec.is_receipt:
+        return "pec receipt"
     headers = mail.headers
     auto_submitted = headers.get("auto-submitted", "")
     if auto_submitted and not auto_submitted.startswith("no"):
@@ -169,23 +168,22 @@ def automatic_reason(mail: ParsedMail, own_addresses: Sequence[str]) -> str | No
 
 def is_failure_report(mail: ParsedMail) -> bool:
     """A report saying delivery failed (not merely delayed or relayed)."""
+    if mail.pec is not None and mail.pec.is_receipt:
+        return mail.pec.delivery_failed  # accettazione, avvenuta-consegna...: no failure
+    if mail.report_type == "disposition-notification":
+        return False  # a read receipt: the mail was delivered (and opened)
     actions = set(mail.bounce_actions)
     if actions and actions <= NOT_FAILED_ACTIONS:
         return False
     return not mail.bounce_status.startswith("4") or "failed" in actions
 
 
-def question_text(mail: ParsedMail) -> str:
-    """The question a mail asks: its new text without greeting and closing, else the subject."""
-    lines = [line.strip() for line in mail.new_text.split("\n") if line.strip()]
-    while lines and _GREETING.match(lines[0]):
-        lines.pop(0)
-    for index, line in enumerate(lines):
-        if _CLOSING.match(line):
-            lines = lines[:index]
-            break
-    text = " ".join(lines)[:FAQ_QUESTION_CHARS].strip()
-    return text or mail.subject[:FAQ_QUESTION_CHARS].strip()
+def documents_attached(mail: ParsedMail) -> str | None:
+    """"documents attached" when the mail carries a file other than a picture (a signed form,
+    a contested invoice): a person reads those; pictures are often logos and signatures."""
+    if any(not a.content_type.startswith("image/") for a in mail.attachments):
+        return "documents attached"
+    return None
 
 
 def detect_language(text: str) -> str:
@@ -201,7 +199,7 @@ __all__ = [
     "Triage",
     "automatic_reason",
     "detect_language",
+    "documents_attached",
     "is_failure_report",
-    "question_text",
     "triage",
 ]

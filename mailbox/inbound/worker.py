@@ -24,19 +24,17 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import functools
 import logging
 import random
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from assistant.clock import Clock, SystemClock
 from assistant.errors import FaqUnavailable
 from assistant.settings import Settings
-from assistant.texts import Texts
 from assistant.tickets import TicketService
 from assistant.wakeup import raise_if_cancelled
-from mailbox.inbound.batch import InlinePreparer, MailPreparer, PreparedMail, as_preparer
+from mailbox.inbound.batch import InlinePreparer, MailPreparer, PreparedMail
 from mailbox.inbound.connection import FETCH_BATCH_COUNT, MailboxConnection, fetch_plan
 from mailbox.inbound.decide import Decision
 from mailbox.inbound.imap import FetchedMail, ImapMailbox, ImapUnavailable
@@ -64,24 +62,26 @@ class MailboxWorker:
         self,
         settings: Settings,
         store: Store,
-        texts: Texts,
+        tickets: TicketService,
         *,
-        faq: Any = None,
+        preparer: MailPreparer | None = None,
         faq_answer: FaqAnswer | None = None,
-        tickets: TicketService | None = None,
         clock: Clock | None = None,
         mailbox: ImapMailbox | None = None,
         fault: FaultHook | None = None,
         reconnect_delays: tuple[float, float] = (RECONNECT_FIRST, RECONNECT_MAX),
         batch_size: int = FETCH_BATCH_COUNT,
     ) -> None:
+        """``preparer`` readies the batches (``FaqProcess``, or ``InlinePreparer`` over a
+        matcher); without it, or without ``faq_answer``, no question is matched and every one
+        becomes a ticket. The worker starts and closes its preparer."""
         self.settings = settings
         self.store = store
-        self.texts = texts
-        self.faq: Any = faq if faq_answer is not None else None  # closed with the worker
-        self.preparer: MailPreparer = as_preparer(self.faq)
+        self.preparer: MailPreparer = (
+            preparer if preparer is not None and faq_answer is not None else InlinePreparer(None)
+        )
         self.faq_answer = faq_answer
-        self.tickets = tickets or TicketService(store, texts, settings)
+        self.tickets = tickets
         self.clock = clock or SystemClock()
         self.connection = MailboxConnection(
             mailbox or ImapMailbox.from_settings(settings), settings
@@ -96,35 +96,14 @@ class MailboxWorker:
             for a in (settings.mail_from_address, settings.support_address, settings.imap_username)
             if a and "@" in a
         )
-        self.ledger = MailLedger(settings, self.tickets, faq_answer, self._fault)
-
-    @classmethod
-    def create(
-        cls, settings: Settings, store: Store, texts: Texts, clock: Clock | None = None
-    ) -> MailboxWorker:
-        """The worker as the service runs it: the FAQ matcher in its own process (started on
-        first use), answers from templates."""
-        from assistant.faq import faq_answer
-        from mailbox.inbound.faq_process import FaqProcess
-
-        return cls(
-            settings,
-            store,
-            texts,
-            faq=FaqProcess(settings.data_dir / "cache"),
-            faq_answer=functools.partial(faq_answer, texts, settings),
-            clock=clock,
-        )
+        self.ledger = MailLedger(settings, tickets, faq_answer, self._fault)
 
     # --- the loop ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the FAQ matcher's process, if it has one (else it starts on first use)."""
-        start = getattr(self.faq, "start", None)
-        if start is None:
-            return
+        """Get the preparer ready (the FAQ child process loads its matcher; else on first use)."""
         try:
-            await start()
+            await self.preparer.start()
         except FaqUnavailable:
             logger.warning("FAQ matcher not started: mail questions become tickets meanwhile")
 
@@ -156,13 +135,11 @@ class MailboxWorker:
             logger.info("support mailbox worker stopped")
 
     async def aclose(self) -> None:
-        """Log out, stop the IMAP thread, and stop the FAQ matcher's process if it has one."""
+        """Log out, stop the IMAP thread, and close the preparer (the FAQ child process)."""
         try:
             await self.connection.aclose()
         finally:
-            close = getattr(self.faq, "aclose", None)
-            if close is not None:
-                await close()
+            await self.preparer.aclose()
 
     @property
     def _processed(self) -> str:
@@ -295,7 +272,7 @@ class MailboxWorker:
         return recorded
 
 
-async def _despite_cancellation(transaction: Coroutine[Any, Any, R]) -> R:
+async def _despite_cancellation(transaction: Awaitable[R]) -> R:
     """Let a short transaction finish (commit or roll back) even if the caller is cancelled."""
     task = asyncio.ensure_future(transaction)
     try:

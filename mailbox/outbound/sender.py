@@ -2,9 +2,10 @@
 
 Every mail is an outbox row first (queued in the transaction of the event that causes it). The
 sender polls the table every second (mail queued by another process, e.g. ``publish``) and can
-be woken by in-process enqueuers with ``wake()``. Per pass it takes up to ``BATCH_SIZE`` due
-rows, oldest first. ``run()`` keeps one SMTP connection open across passes: checked before
-reuse (NOOP when it sat unused a while), replaced when it fails, closed (QUIT) after
+be woken by in-process enqueuers with ``wake()``. Per pass it claims up to ``BATCH_SIZE`` due
+rows, oldest first (``claims.BatchClaim``: no other sender, in this process or another, sends
+them meanwhile). ``run()`` keeps one SMTP connection open across passes: checked before reuse
+(NOOP when it sat unused a while), replaced when it fails, closed (QUIT) after
 ``IDLE_CLOSE_SECONDS`` without mail; ``send_due()`` connects for its one pass only.
 
 Outcomes of one row:
@@ -18,8 +19,13 @@ shielded from cancellation; to save time it runs while the next mail's MAIL FROM
 travel, and that mail's DATA waits for it, so at most one accepted mail is ever unrecorded). A
 kill between the server's "250" and that update resends that one mail on the next start, with
 the same Message-ID, Date and bytes (the message is rebuilt from the row), so receivers and our
-bounce matching see one message. ``.eml`` files are written atomically under a name derived
-from the row, so a rewrite after a crash replaces the same file.
+bounce matching see one message; the killed sender's other claimed rows are taken over once
+their claims lapse (``claims.LEASE``). ``.eml`` files are written atomically under a name
+derived from the row, so a rewrite after a crash replaces the same file.
+
+Secrets: a temporary password or code is deleted from the row when the mail is settled as sent
+or failed; after such a pass the sender empties the WAL (``OutboxRepo.checkpoint``, retried on
+later passes while another connection is in the way, and once when ``run()`` starts).
 
 Logs name the outbox id and kind, never addresses or bodies (bodies carry passwords and codes).
 """
@@ -30,7 +36,6 @@ import asyncio
 import enum
 import logging
 import time
-from collections.abc import Awaitable
 from datetime import timedelta
 from email.errors import MessageError
 
@@ -38,7 +43,8 @@ from assistant.clock import Clock
 from assistant.errors import DeliveryError, PermanentDeliveryError
 from assistant.redact import redact
 from assistant.settings import Settings
-from assistant.wakeup import backoff, raise_if_cancelled, wait_or_timeout
+from assistant.wakeup import backoff, finish_even_if_cancelled, raise_if_cancelled, wait_or_timeout
+from mailbox.outbound.claims import LEASE, BatchClaim
 from mailbox.outbound.compose import (
     build_message,
     envelope_recipients,
@@ -48,6 +54,7 @@ from mailbox.outbound.compose import (
 )
 from mailbox.outbound.transport import ConnectionLost, Transport, transport_for
 from store.errors import StoreBusy
+from store.outbox import new_claimer
 from store.records import OutboxMail
 from store.store import Store
 
@@ -86,12 +93,16 @@ class OutboxSender:
         *,
         poll_seconds: float = POLL_SECONDS,
         batch_size: int = BATCH_SIZE,
+        lease: timedelta = LEASE,
     ) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
+        self.lease = lease
+        self.claimer = new_claimer()
+        self._wal_holds_secrets = False  # a secret was deleted and the WAL not emptied since
         self._wake = asyncio.Event()
         self._pass_lock = asyncio.Lock()
         self._transport: Transport | None = None
@@ -105,12 +116,16 @@ class OutboxSender:
     async def run(self) -> None:
         """Deliver until cancelled: a pass on every wake-up and at least every poll interval."""
         await self._announce()
+        self._wal_holds_secrets = True  # a previous run may have been killed before emptying it
         try:
             while True:
                 raise_if_cancelled()
                 self._wake.clear()
                 try:
                     taken, _ = await self._pass(keep_open=True)
+                except StoreBusy:
+                    logger.warning("outbox pass postponed: the database is busy")
+                    taken = 0
                 except Exception:
                     logger.exception("outbox pass failed; trying again shortly")
                     taken = 0
@@ -145,29 +160,40 @@ class OutboxSender:
     async def _pass(self, *, keep_open: bool) -> tuple[int, int]:
         """Deliver up to one batch of due rows; return (rows taken, rows delivered)."""
         async with self._pass_lock:
-            mails = await self.store.outbox.due(self.clock.now(), limit=self.batch_size)
-            if not mails:
-                return 0, 0
-            transport = await self._open_transport(mails)
-            if transport is None:
-                return len(mails), 0
-            delivered, connected = 0, True
+            claim = BatchClaim(self.store.outbox, self.claimer, self.clock, self.lease)
             try:
-                for mail in mails:
-                    outcome = await self._deliver_one(transport, mail)
-                    self._last_used = time.monotonic()
-                    delivered += outcome is Outcome.SENT
-                    if outcome is Outcome.DISCONNECTED:
-                        connected = False
-                        break  # the rest stay due; the next pass reconnects
-                await self._settle_previous()
-            except BaseException:
-                await self._close_transport(graceful=False)
-                await self._settle_previous()
-                raise
-            if not (keep_open and connected):
-                await self._close_transport(graceful=connected)
-            return len(mails), delivered
+                return await self._batch(claim, keep_open=keep_open)
+            finally:
+                await finish_even_if_cancelled(claim.release())
+                if self._wal_holds_secrets:
+                    self._wal_holds_secrets = not await self.store.outbox.checkpoint()
+
+    async def _batch(self, claim: BatchClaim, *, keep_open: bool) -> tuple[int, int]:
+        mails = await claim.take(self.batch_size)
+        if not mails:
+            return 0, 0
+        transport = await self._open_transport(mails)
+        if transport is None:
+            return len(mails), 0
+        delivered, connected = 0, True
+        try:
+            for mail in mails:
+                if not await claim.still_ours(mail):
+                    continue  # the claim lapsed and another sender took the row over
+                outcome = await self._deliver_one(transport, mail)
+                self._last_used = time.monotonic()
+                delivered += outcome is Outcome.SENT
+                if outcome is Outcome.DISCONNECTED:
+                    connected = False
+                    break  # the rest are released, due again; the next pass reconnects
+            await self._settle_previous()
+        except BaseException:
+            await self._close_transport(graceful=False)
+            await self._settle_previous()
+            raise
+        if not (keep_open and connected):
+            await self._close_transport(graceful=connected)
+        return len(mails), delivered
 
     async def _open_transport(self, mails: list[OutboxMail]) -> Transport | None:
         """The open transport (reused when it still works), or None: ``mails`` deferred."""
@@ -238,6 +264,7 @@ class OutboxSender:
         while True:
             try:
                 await self.store.outbox.mark_sent(mail.id, self.clock.now(), error=note)
+                self._wal_holds_secrets |= mail.secret == "held"
                 return
             except StoreBusy:
                 logger.warning("outbox %d (%s) sent; database busy, retrying", mail.id, mail.kind)
@@ -247,7 +274,7 @@ class OutboxSender:
         failures = mail.attempts + 1
         delay = retry_delay(failures)
         await self.store.outbox.mark_retry(
-            mail.id, mask_addresses(reason), self.clock.now() + delay
+            mail.id, mask_addresses(reason), self.clock.now() + delay, claimer=self.claimer
         )
         log = logger.debug if quiet else logger.warning
         log(
@@ -260,15 +287,8 @@ class OutboxSender:
         )
 
     async def _fail(self, mail: OutboxMail, reason: str) -> None:
-        await self.store.outbox.mark_failed(mail.id, mask_addresses(reason))
+        await self.store.outbox.mark_failed(
+            mail.id, mask_addresses(reason), self.clock.now(), claimer=self.claimer
+        )
+        self._wal_holds_secrets |= mail.secret == "held"
         logger.error("outbox %d (%s) failed permanently: %s", mail.id, mail.kind, redact(reason))
-
-
-async def finish_even_if_cancelled(step: Awaitable[None]) -> None:
-    """Run a bookkeeping step to its end even when the caller is cancelled meanwhile."""
-    task = asyncio.ensure_future(step)
-    try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await task
-        raise

@@ -1,0 +1,1 @@
+"""The support mailbox's corpus: raw mails as clients send them, each with its expected outcome."""
