@@ -43,6 +43,7 @@ AUTOMATION_HEADERS = (
     "x-autorespond",
     "x-auto-response-suppress",
     "list-id",
+    "list-unsubscribe",
     "return-path",
     "x-failed-recipients",
 )

@@ -153,7 +153,7 @@ def automatic_reason(mail: ParsedMail, own_addresses: Sequence[str]) -> str | No
         return "x-autoreply"
     if "x-auto-response-suppress" in headers:
         return "x-auto-response-suppress"
-    if "list-id" in headers:
+    if "list-id" in headers or "list-unsubscribe" in headers:  # a newsletter, even without List-Id
         return "mailing list"
     if mail.content_type == "multipart/report":
         return "delivery report"

@@ -11,8 +11,7 @@ answers) or ``none`` (automatic mail: recorded, never answered); ``client`` and 
 tell what it is; ``asks`` is words of the customer's question and ``quoted`` words found only
 in the quoted history (both for ``tests/test_mail_question.py``); ``receipt`` the type of a
 PEC receipt; ``waits_for`` names work outside the question finder that a mail still needs
-(``list-unsubscribe``: a newsletter carrying no header but ``List-Unsubscribe`` is not yet
-taken for automatic mail).
+(none does today).
 
 ``run_corpus`` treats the mails as the worker does: parsed, triaged and matched in one batch
 (``prepare_and_match``, the matcher's ``match_outright``), then ``decide`` for a new mail (no
