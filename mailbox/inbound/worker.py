@@ -36,7 +36,6 @@ from assistant.tickets import TicketService
 from assistant.wakeup import raise_if_cancelled
 from mailbox.inbound.batch import InlinePreparer, MailPreparer, PreparedMail
 from mailbox.inbound.connection import FETCH_BATCH_COUNT, MailboxConnection, fetch_plan
-from mailbox.inbound.decide import Decision
 from mailbox.inbound.imap import FetchedMail, ImapMailbox, ImapUnavailable
 from mailbox.inbound.ledger import QUARANTINED, FaqAnswer, FaultHook, MailLedger, Recorded
 from store.errors import StoreError
@@ -284,4 +283,4 @@ async def _despite_cancellation(transaction: Awaitable[R]) -> R:
         raise
 
 
-__all__ = ["Decision", "MailboxWorker"]
+__all__ = ["MailboxWorker"]
