@@ -20,11 +20,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,10 +38,14 @@ from store.errors import StoreBusy, StoreInUse
 
 if TYPE_CHECKING:
     from assistant.clock import Clock
+    from assistant.notice_delivery import Notifier, TelegramNoticeSender
     from assistant.texts import Texts
     from assistant.tickets import TicketService
+    from bot.telegram_app import TelegramApplication
+    from bot.webhook import WebhookUpdates
     from mailbox.inbound.worker import MailboxWorker
     from store.store import Store
+    from web.context import Probe, UpdateReceiver
 
 logger = logging.getLogger("areaclienti")
 
@@ -107,25 +113,27 @@ async def _serve(
     from assistant.faq import FaqMatcher
     from assistant.flows.invoices import file_id_keeper
     from assistant.flows.menu import guide_file_id_keeper
+    from assistant.leadership import Leadership
     from assistant.notices import NoticeFanout
     from assistant.texts import Texts
     from assistant.tickets import TicketService
     from bankfiles.demo import make_demo
     from bot.console import ConsoleFrontEnd
-    from bot.telegram_app import TelegramFrontEnd, build_application
+    from bot.telegram_app import DRAIN_SECONDS, TelegramFrontEnd, build_application
     from bot.telegram_render import TelegramNotifier
     from bot.telegram_text import TelegramMessageLimit
     from mailbox.outbound.sender import OutboxSender
 
     if demo and await store.customers.count() == 0:
-        print(f"First start: creating the demo data in {settings.db_path} ...")
+        print(f"First start: creating the demo data in {settings.db_label} ...")
         await make_demo(store, settings.data_dir, customers=20, seed=2008, clock=clock)
         from staff.accounts import add_demo_staff
 
         await add_demo_staff(store, clock)  # the staff console's demo admin
     texts = Texts(settings.templates_dir)
     faq = await asyncio.to_thread(FaqMatcher.load, settings.data_dir / "cache")
-    sender = OutboxSender(store, settings, clock)
+    lease = timedelta(seconds=settings.claim_lease_seconds)  # a killed replica's claims lapse
+    sender = OutboxSender(store, settings, clock, lease=lease)
     registry = load_flows(  # PDFs and the guide are re-sent by Telegram's file_id
         document_sent=[file_id_keeper(store), guide_file_id_keeper(store)]
     )
@@ -151,19 +159,39 @@ async def _serve(
         if application is None
         else TelegramFrontEnd(assistant, settings, application=application)
     )
-    notices = NoticeFanout(store, texts, settings, clock, notifier, on_mail_queued=sender.wake)
+    telegram = None if notifier is None else notice_sender(settings, store, notifier, clock, lease)
+    notices = NoticeFanout(
+        store, texts, settings, clock, telegram=telegram, on_mail_queued=sender.wake
+    )
     workers: dict[str, Coroutine[Any, Any, None]] = {
-        "outgoing mail": sender.run(),
-        "notices": notices.run(),
+        "outgoing mail": sender.run(),  # on every replica: claims keep a mail to one sender
     }
+    # Leader-only: one replica fans the notices out (two would redo each other's batches:
+    # every write holds the database's one write lock anyway), one paces the Telegram
+    # notices, one reads the IMAP folder.
+    fanout = Leadership(store.db, "notice fan-out", lambda: notices.run(send_telegram=False))
+    workers["notices"] = fanout.run()
+    if notices.telegram is not None:
+        telegram_notices = Leadership(store.db, "telegram notices", notices.telegram.run)
+        workers["telegram notices"] = telegram_notices.run()
     if mailbox and settings.imap_host:
-        worker = mailbox_worker(settings, store, texts, tickets, clock)
-        workers["support mailbox"] = worker.run()
-    if web:
-        staff_web = await staff_console(settings, store, texts, tickets, clock, demo=demo)
+        workers["support mailbox"] = Leadership(
+            store.db, "support mailbox",
+            lambda: mailbox_worker(settings, store, texts, tickets, clock).run(),
+        ).run()  # fmt: skip
+    webhook = None if isinstance(front, ConsoleFrontEnd) else front.webhook
+    if web or webhook is not None:  # in webhook mode Telegram's updates arrive there
+        staff_web = await staff_console(
+            settings, store, texts, tickets, clock, demo=demo,
+            telegram_updates=webhook, probes=readiness_probes(application, webhook),
+        )  # fmt: skip
         if staff_web is not None:
             workers["staff console"] = staff_web
-    where = "Telegram" if not console else "console"
+        elif webhook is not None:  # nowhere for Telegram to push the updates to
+            for idle in workers.values():
+                idle.close()
+            return 1
+    where = f"Telegram ({settings.telegram_mode})" if not console else "console"
     mail = (
         f"SMTP {settings.smtp_host}" if settings.smtp_host else f"files in {settings.outbox_dir}/"
     )
@@ -182,6 +210,8 @@ async def _serve(
                 return 1
         return 0
     finally:
+        if webhook is not None:  # new pushes get 503 (retried elsewhere); those in hand finish
+            await webhook.drain(DRAIN_SECONDS)
         for task in [front_task, *tasks]:
             task.cancel()
         await asyncio.gather(front_task, *tasks, return_exceptions=True)
@@ -197,9 +227,12 @@ async def staff_console(
     clock: Clock,
     *,
     demo: bool,
+    telegram_updates: UpdateReceiver | None = None,
+    probes: tuple[Probe, ...] = (),
 ) -> Coroutine[Any, Any, None] | None:
     """The staff web console, listening already; None (said on stderr) when it cannot listen:
-    the chat and the mail go on without it."""
+    the chat and the mail go on without it. The same server takes Telegram's pushes in webhook
+    mode (``telegram_updates``) and answers the load balancer's /healthz and /readyz."""
     from assistant.service_levels import ServiceLevel
     from staff.accounts import demo_login
     from web.app import create_app
@@ -214,9 +247,12 @@ async def staff_console(
         print(f"Staff console NOT started: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
         return None
     level = ServiceLevel(settings.staff_business_hours, settings.sla_first_response_hours)
+    # The holiday calendar and numpy load here, in a thread: on the first inbox and dashboard
+    # pages they held the loop, and every chat, for about 0.3 and 0.9 s.
+    await asyncio.to_thread(lambda: (level.due_at(clock.now()), level.business_durations([])))
     services = Services(
         store=store, settings=settings, clock=clock, texts=texts, tickets=tickets,
-        service_level=level,
+        service_level=level, telegram_updates=telegram_updates, probes=probes,
     )  # fmt: skip
     server = build_server(create_app(services), host, port)
     url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
@@ -225,6 +261,33 @@ async def staff_console(
     print(f"Staff console: {url}{demo_text}")
     logger.info("staff console on %s", url)
     return serve(server, sock)
+
+
+def readiness_probes(
+    application: TelegramApplication | None, webhook: WebhookUpdates | None
+) -> tuple[Probe, ...]:
+    """What /readyz checks beside the database: the Bot API answers; the webhook is not
+    draining."""
+    from bot.webhook import BotApiProbe
+    from web.context import Probe
+
+    probes = []
+    if application is not None:
+        probes.append(Probe("bot api", BotApiProbe(application.bot).reachable))
+    if webhook is not None:
+        probes.append(Probe("telegram webhook", webhook.ready))
+    return tuple(probes)
+
+
+def notice_sender(
+    settings: Settings, store: Store, notifier: Notifier, clock: Clock, lease: timedelta
+) -> TelegramNoticeSender:
+    """The Telegram notice sender at TELEGRAM_NOTICES_PER_SECOND (the whole bot's budget: the
+    service runs it on the leader replica alone)."""
+    from assistant.notice_delivery import TelegramNoticeSender
+
+    pacing = dataclasses.replace(notifier.pacing, per_second=settings.telegram_notices_per_second)
+    return TelegramNoticeSender(store, notifier, clock, pacing=pacing, lease=lease)
 
 
 def mailbox_worker(
@@ -348,10 +411,12 @@ async def opened_store(settings: Settings, *, exclusive: bool = False) -> AsyncI
     from store.store import Store
 
     store = await Store.open(
-        settings.db_path,
+        settings.db_target,  # a SQLite file, or a postgresql:// URL
         message_id_domain=settings.mail_domain,
         busy_timeout=settings.db_busy_timeout_seconds,
-        exclusive=exclusive,
+        exclusive=exclusive,  # the lock file: SQLite only (replicas share PostgreSQL)
+        pool_size=settings.db_pool_size,
+        statement_timeout=settings.db_statement_timeout_seconds,
     )
     try:
         yield store
@@ -489,7 +554,7 @@ def _configured_run(args: argparse.Namespace, *, service: bool) -> int:
         return 1
     except StoreBusy:
         print(
-            f"{settings.db_path}: busy: another process holds a write lock; try again",
+            f"{settings.db_label}: busy: another process holds a write lock; try again",
             file=sys.stderr,
         )
         return 1

@@ -18,9 +18,12 @@ send.
 Pacing: the notifier declares the ``Pacing`` its channel needs (Telegram's numbers live in
 ``bot/telegram_render.py``): at most ``per_second`` messages per second overall, evenly spaced,
 and at most one message per ``chat_interval_seconds`` to one chat, one at a time. A kill
-between the channel's acceptance and the status update resends that one message on restart
-(at-least-once; the window is one round trip). A cancelled sender lets the messages already
-on the wire settle first.
+between the channel's acceptance and the status update resends the messages then on the wire
+once their claims lapse (at-least-once; the window is one round trip, at most
+``max_in_flight`` messages). A database away for a moment (a restart) delays the status
+update, which is retried, rather than cause a resend. A cancelled sender lets the messages
+already on the wire settle first. With several replicas one leader runs the sender
+(``assistant.leadership``): the pace is the bot's, not each replica's.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from assistant.wakeup import (
     raise_if_cancelled,
     wait_or_timeout,
 )
+from store.errors import StoreError
 from store.notices import TelegramNotice
 from store.outbox import new_claimer
 from store.store import Store
@@ -54,6 +58,8 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=30)
 SETTLE_SECONDS = 5.0
 LEASE = timedelta(minutes=5)  # how long a claim keeps other senders off a notice and its chat
+RECORD_RETRY_FIRST = 0.2  # a sent notice's record is retried this soon, then less often,
+RECORD_RETRY_SECONDS = 60.0  # for about this long (a database restarting)
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,7 @@ class TelegramNoticeSender:
         pacing: Pacing | None = None,
         max_in_flight: int = MAX_IN_FLIGHT,
         poll_seconds: float = POLL_SECONDS,
+        lease: timedelta = LEASE,
     ) -> None:
         self.store = store
         self.notifier = notifier
@@ -128,6 +135,7 @@ class TelegramNoticeSender:
         self.pacing = pacing or notifier.pacing
         self.max_in_flight = max_in_flight
         self.poll_seconds = poll_seconds
+        self.lease = lease  # a killed sender's claims lapse after it
         self.limiter = PacedLimiter(self.pacing.per_second)
         self.sent = 0
         self.claimer = new_claimer()
@@ -201,7 +209,7 @@ class TelegramNoticeSender:
                     await asyncio.wait(list(in_flight.values()), return_when="FIRST_COMPLETED")
                 now_utc = self.clock.now()
                 if not await self.store.notices.claim_telegram(
-                    row.id, self.claimer, now_utc, now_utc + LEASE
+                    row.id, self.claimer, now_utc, now_utc + self.lease
                 ):
                     continue  # sent meanwhile, or another sender is writing to this chat
                 await self.limiter.acquire()
@@ -222,15 +230,29 @@ class TelegramNoticeSender:
         except Exception as exc:
             await finish_even_if_cancelled(self._retry(row, f"{type(exc).__name__}: {exc}"))
         else:
-            await finish_even_if_cancelled(
-                self.store.notices.mark_telegram_sent(row.id, self.clock.now())
-            )
+            await finish_even_if_cancelled(self._record_sent(row))
             self.sent += 1
         finally:
             # Counted from the channel's answer: the next message to this chat arrives at least
             # chat_interval_seconds after this one did, whatever the network's jitter.
             interval = self.pacing.chat_interval_seconds
             self._chat_ready[row.chat_id] = asyncio.get_running_loop().time() + interval
+
+    async def _record_sent(self, row: TelegramNotice) -> None:
+        """Mark the notice sent, waiting out a database that is away for a moment (a restart,
+        a lost connection): giving up would send the message again once its claim lapses."""
+        delay, waited = RECORD_RETRY_FIRST, 0.0
+        while True:
+            try:
+                await self.store.notices.mark_telegram_sent(row.id, self.clock.now())
+                return
+            except StoreError as exc:
+                if waited >= RECORD_RETRY_SECONDS:
+                    raise
+                logger.warning("telegram notice %d sent; not recorded yet (%s)", row.id, exc)
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 5.0)
 
     async def _stop_chat(self, row: TelegramNotice, error: str) -> None:
         now = self.clock.now()

@@ -91,11 +91,15 @@ class NoticeFanout:
         """Ask for a fan-out pass now (notices were queued in this process)."""
         self._wake.set()
 
-    async def run(self) -> None:
-        """Fan out and send until cancelled; picks up notices queued by other processes."""
+    async def run(self, *, send_telegram: bool = True) -> None:
+        """Fan out and send until cancelled; picks up notices queued by other processes.
+
+        ``send_telegram=False``: the fan-out alone (it still queues the chat messages); the
+        service runs ``self.telegram`` on the leader replica only (``assistant.leadership``).
+        """
         async with asyncio.TaskGroup() as group:
             group.create_task(self._poll())
-            if self.telegram is not None:
+            if self.telegram is not None and send_telegram:
                 group.create_task(self.telegram.run())
 
     async def _poll(self) -> None:

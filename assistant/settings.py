@@ -7,12 +7,14 @@ by ``main.py`` at start, checks that the files and folders named can be used (cr
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.errors import InvalidHeaderDefect
 from email.headerregistry import Address, AddressHeader, HeaderRegistry
 from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from assistant.errors import SettingsError
 from assistant.service_levels import (
@@ -56,16 +58,26 @@ DEFAULT_DOCUMENT_MAX_BYTES = 20 * 1024 * 1024  # Telegram's bot upload limit is 
 DEFAULT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # one attachment of an incoming mail
 DEFAULT_ATTACHMENTS_MAX_COUNT = 10  # attachments of an incoming mail
 LANGUAGES = ("it", "en")
+TELEGRAM_MODES = ("polling", "webhook")
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # Telegram's rule for secret_token
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Every tunable of the product. Build it with ``Settings.from_environ``."""
 
-    db_path: Path = Path("var/areaclienti.db")
+    db_path: Path = Path("var/areaclienti.db")  # the SQLite file, when AREACLIENTI_DB is a path
+    db_url: str | None = field(default=None, repr=False)  # AREACLIENTI_DB=postgresql://...
+    db_pool_size: int = 5  # PostgreSQL: connections per process
+    db_statement_timeout_seconds: int = 30  # PostgreSQL: the longest one statement may run
     data_dir: Path = Path("var")
     telegram_bot_token: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    telegram_mode: str = "polling"  # or "webhook": updates pushed to POST /telegram/webhook
+    telegram_webhook_url: str | None = None  # https://…/telegram/webhook, in webhook mode
+    telegram_webhook_secret: str | None = field(default=None, repr=False)  # never logged
+    telegram_notices_per_second: int = 25  # one budget per bot token (the leader paces it)
+    claim_lease_seconds: int = 300  # a killed replica's claimed mails/notices wait this long
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
@@ -116,6 +128,16 @@ class Settings:
         """The domain of MAIL_FROM, for our Message-IDs (``localhost`` when it has none)."""
         return self.mail_from_address.rpartition("@")[2] or "localhost"
 
+    @property
+    def db_target(self) -> Path | str:
+        """What ``Store.open`` opens: the PostgreSQL URL, else the SQLite file."""
+        return self.db_url if self.db_url is not None else self.db_path
+
+    @property
+    def db_label(self) -> str:
+        """The database for messages and logs: the file, or the URL without its password."""
+        return str(self.db_path) if self.db_url is None else _public_url(self.db_url)
+
     def check_paths(self) -> None:
         """``SettingsError`` naming the variable when a file or folder named cannot be used.
 
@@ -125,6 +147,8 @@ class Settings:
         """
         _usable_folder("AREACLIENTI_DATA_DIR", self.data_dir)
         _usable_folder("OUTBOX_DIR", self.outbox_dir)
+        if self.db_url is not None:  # a server's database: no file here
+            return
         _usable_folder("AREACLIENTI_DB", self.db_path.parent, of=self.db_path)
         if self.db_path.is_dir():
             raise SettingsError("AREACLIENTI_DB", f"{self.db_path} is a folder, not a file")
@@ -133,11 +157,20 @@ class Settings:
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
         """Read every variable; a bad value raises ``SettingsError`` naming it."""
         env = {k: v for k, v in environ.items() if v != ""}
+        mode, hook_url, hook_secret = _telegram_webhook(env)
         return cls(
-            db_path=Path(env.get("AREACLIENTI_DB", "var/areaclienti.db")),
+            db_path=_db_path(env),
+            db_url=_db_url(env),
+            db_pool_size=_int(env, "AREACLIENTI_DB_POOL_SIZE", 5, 2, 1000),
+            db_statement_timeout_seconds=_int(
+                env, "AREACLIENTI_DB_STATEMENT_TIMEOUT_SECONDS", 30, 1, 24 * 3600
+            ),
             data_dir=Path(env.get("AREACLIENTI_DATA_DIR", "var")),
             telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN"),
             telegram_api_url=_url(env, "TELEGRAM_API_URL", "https://api.telegram.org"),
+            telegram_mode=mode,
+            telegram_webhook_url=hook_url,
+            telegram_webhook_secret=hook_secret,
             smtp_host=env.get("SMTP_HOST"),
             smtp_port=_int(env, "SMTP_PORT", 587, 1, 65535),
             smtp_username=env.get("SMTP_USERNAME"),
@@ -176,6 +209,8 @@ class Settings:
                 env, "ATTACHMENTS_MAX_COUNT", DEFAULT_ATTACHMENTS_MAX_COUNT, 0, 1000
             ),
             db_busy_timeout_seconds=_int(env, "DB_BUSY_TIMEOUT_SECONDS", 30, 1, 3600),
+            telegram_notices_per_second=_int(env, "TELEGRAM_NOTICES_PER_SECOND", 25, 1, 1000),
+            claim_lease_seconds=_int(env, "CLAIM_LEASE_SECONDS", 300, 5, 24 * 3600),
             staff_web_host=env.get("STAFF_WEB_HOST", "127.0.0.1").strip(),
             staff_web_port=_int(env, "STAFF_WEB_PORT", 8080, 1, 65535),
             staff_session_idle_minutes=_int(env, "STAFF_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
@@ -185,6 +220,55 @@ class Settings:
                 env, "SLA_FIRST_RESPONSE_HOURS", DEFAULT_FIRST_RESPONSE_HOURS, 1, 1000
             ),
         )
+
+
+def _telegram_webhook(env: Mapping[str, str]) -> tuple[str, str | None, str | None]:
+    """TELEGRAM_MODE and, in webhook mode, TELEGRAM_WEBHOOK_URL (https) and
+    TELEGRAM_WEBHOOK_SECRET (what Telegram accepts as ``secret_token``; never echoed)."""
+    mode = _choice(env, "TELEGRAM_MODE", "polling", TELEGRAM_MODES)
+    url, secret = env.get("TELEGRAM_WEBHOOK_URL"), env.get("TELEGRAM_WEBHOOK_SECRET")
+    if mode == "webhook":
+        if not env.get("TELEGRAM_BOT_TOKEN"):
+            raise SettingsError("TELEGRAM_MODE", "webhook mode needs TELEGRAM_BOT_TOKEN")
+        parts = urlsplit((url or "").strip())
+        if parts.scheme.lower() != "https" or not parts.hostname or " " in parts.geturl():
+            raise SettingsError(
+                "TELEGRAM_WEBHOOK_URL", "webhook mode needs the https:// address Telegram posts to"
+            )
+        if secret is None or not WEBHOOK_SECRET.fullmatch(secret):
+            raise SettingsError(
+                "TELEGRAM_WEBHOOK_SECRET",
+                "webhook mode needs 1 to 256 characters of A-Z, a-z, 0-9, _ and -",
+            )
+    return mode, (url.strip() if url else None), secret
+
+
+def _db_url(env: Mapping[str, str]) -> str | None:
+    """AREACLIENTI_DB when it is a PostgreSQL URL; another scheme is refused."""
+    raw = env.get("AREACLIENTI_DB", "").strip()
+    if raw.startswith(("postgresql://", "postgres://")):
+        return raw
+    if "://" in raw:
+        raise SettingsError(
+            "AREACLIENTI_DB",
+            f"expected a file path or a postgresql:// URL, got {_public_url(raw)!r}",
+        )
+    return None
+
+
+def _db_path(env: Mapping[str, str]) -> Path:
+    """AREACLIENTI_DB as the SQLite file (the default file when it is a URL: unused then)."""
+    raw = env.get("AREACLIENTI_DB", "var/areaclienti.db")
+    return Path("var/areaclienti.db") if "://" in raw else Path(raw)
+
+
+def _public_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    return f"{scheme}{sep}{credentials.partition(':')[0]}:***@{host}"
 
 
 def _business_hours(env: Mapping[str, str]) -> BusinessHours:

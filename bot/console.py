@@ -1,7 +1,8 @@
 """The console front-end: the same dialogs for one customer in the terminal (chat "console").
 
 Buttons are shown as numbered choices; typing the number presses the button. /commands work.
-Documents are "sent" by printing where the file is. Standard input is read without blocking the
+Documents are "sent" by printing where the file is (a ZIP made for the answer is moved into
+``downloads/`` in the data folder first). Standard input is read without blocking the
 event loop; ``run()`` returns at end of input and stops cleanly when cancelled.
 """
 
@@ -15,16 +16,19 @@ import stat
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from assistant.dialogs.core import Assistant
-from assistant.dialogs.messages import Button, Incoming, Outcome
+from assistant.dialogs.messages import Attachment, Button, Incoming, Outcome
+from assistant.private_files import private_folder
 
 logger = logging.getLogger(__name__)
 
 CHAT_ID = "console"
 _ERASE_LINE = "\x1b[1A\x1b[2K"  # cursor up one line, clear it
 MAX_LINE_BYTES = 64 * 1024  # of a longer line only this much is kept (the core refuses it)
+DOWNLOADS_DIR = "downloads"  # under the data folder: the files made for the console's user
 
 
 class ConsoleFrontEnd:
@@ -93,7 +97,8 @@ class ConsoleFrontEnd:
             if reply.text:
                 self._print("\n" + reply.text)
             if reply.document is not None:
-                where = reply.document.path or reply.document.file_id or reply.document.filename
+                where = self._keep(reply.document) or reply.document.file_id
+                where = where or reply.document.filename
                 self._print(f"📎 {reply.document.filename}: {where}")
                 if reply.document.caption:
                     self._print(f"   {reply.document.caption}")
@@ -105,6 +110,17 @@ class ConsoleFrontEnd:
             self._choices = choices
         self._output.write("> ")
         self._output.flush()
+
+    def _keep(self, document: Attachment) -> Path | None:
+        """Where the terminal's user finds the file. One made for this answer alone (a ZIP) is
+        removed by the core once delivered: it is delivered by moving it into the owner-only
+        ``downloads`` folder of the data folder, as Telegram keeps an uploaded file."""
+        if not document.temporary or document.path is None:
+            return document.path
+        folder = private_folder(self.assistant.settings.data_dir / DOWNLOADS_DIR)
+        target = folder / Path(document.filename).name
+        os.replace(document.path, target)
+        return target
 
     def _print(self, text: str) -> None:
         self._output.write(text + "\n")

@@ -3,11 +3,19 @@
     application = build_application(settings)          # the bot, before the services need it
     notifier = TelegramNotifier(application.bot, registry.document_delivered)  # notices, staff
     front = TelegramFrontEnd(assistant, settings, application=application)
-    await front.run()                                   # polls until cancelled
+    await front.run()                                   # polls (or takes pushes) until cancelled
+    front.webhook                                       # webhook mode: what the route calls
 
-Updates are processed concurrently (``concurrent_updates``); ``Assistant.handle`` holds a
-per-chat lock around handling *and* rendering, so one chat's updates are answered in order
-while different chats proceed side by side.
+``TELEGRAM_MODE=polling`` (default) polls ``getUpdates``. ``webhook``: the Application has no
+updater; ``run`` registers ``TELEGRAM_WEBHOOK_URL`` with its secret (``setWebhook``) and the
+staff console's ASGI app hands each pushed update to ``front.webhook`` (``bot.webhook``).
+At stop the webhook stays registered: another replica keeps serving it.
+
+Updates are processed concurrently (``concurrent_updates``). Each is handled inside its chat's
+turn (``store.updates.chat_turn``: in order within the process, and across replicas through the
+database's advisory lock) and only once per ``update_id`` (a delivery Telegram repeats is
+dropped); ``Assistant.handle`` holds the per-chat lock around handling *and* rendering, so one
+chat's updates are answered in order while different chats proceed side by side.
 """
 
 from __future__ import annotations
@@ -37,12 +45,15 @@ from bot.telegram_render import (
     describe,
     send_reply,
 )
+from bot.webhook import ALLOWED_UPDATES, WebhookUpdates
+from store.errors import StoreError
 
 logger = logging.getLogger(__name__)
 
 POLL_TIMEOUT_SECONDS = 10  # getUpdates long-poll
 STARTUP_RETRY_MAX_SECONDS = 60.0  # backoff cap while the Bot API is unreachable at start
 RATE_LIMIT_RETRIES = 3  # AIORateLimiter retries after Telegram's RetryAfter
+DRAIN_SECONDS = 5.0  # at stop, updates in hand get this long (the web server's grace, too)
 # PTB's DEBUG lines echo every update and API call (the text customers type, passwords
 # included): with ``-v`` they would reach the log. The whole ``telegram`` tree stays at INFO.
 CHATTY_LOGGERS = ("telegram",)
@@ -64,16 +75,22 @@ def build_application(
     token = token or settings.telegram_bot_token
     if not token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    return (
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.telegram_api_url + "/bot")
         .base_file_url(settings.telegram_api_url + "/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .rate_limiter(  # Telegram's 30/s, or more for a bot with paid broadcasts
+            AIORateLimiter(
+                overall_max_rate=max(30, settings.telegram_notices_per_second),
+                max_retries=RATE_LIMIT_RETRIES,
+            )
+        )
         .concurrent_updates(True)
-        .get_updates_read_timeout(POLL_TIMEOUT_SECONDS + 10)
-        .build()
     )
+    if settings.telegram_mode == "webhook":
+        return builder.updater(None).build()  # updates arrive at POST /telegram/webhook
+    return builder.get_updates_read_timeout(POLL_TIMEOUT_SECONDS + 10).build()
 
 
 class TelegramFrontEnd:
@@ -101,25 +118,37 @@ class TelegramFrontEnd:
         self.application.add_error_handler(self._on_error)
         self._handled: set[int] = set()
         self._handled_changed = asyncio.Condition()
+        self.webhook = WebhookUpdates(self.application) if self.webhook_mode else None
+
+    @property
+    def webhook_mode(self) -> bool:
+        """Updates are pushed to the webhook (the Application has no updater)."""
+        return self.application.updater is None
 
     def notifier(self) -> TelegramNotifier:
         """A notifier on this application's (rate-limited) bot."""
         return TelegramNotifier(self.application.bot, self.assistant.document_delivered)
 
     async def run(self) -> None:
-        """Poll and answer until cancelled; then stop cleanly (pending updates stay unconfirmed
-        on the server and are fetched again by the next start)."""
+        """Poll (or, in webhook mode, take pushed updates) and answer until cancelled; then stop
+        cleanly: pending updates stay unconfirmed on the server and come again (polled by the
+        next start, or pushed to another replica); in webhook mode those in hand are finished
+        first (``drain``)."""
         application = self.application
         try:
             await self._reach_bot_api()
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(
-                timeout=self.poll_timeout, allowed_updates=["message", "callback_query"]
-            )
-            logger.info("telegram bot polling %s", self.settings.telegram_api_url)
+            if application.updater is None:
+                logger.info("telegram bot taking updates at its webhook")
+            else:
+                await application.updater.start_polling(
+                    timeout=self.poll_timeout, allowed_updates=list(ALLOWED_UPDATES)
+                )
+                logger.info("telegram bot polling %s", self.settings.telegram_api_url)
             await asyncio.Event().wait()
         finally:
+            if self.webhook is not None:
+                await self.webhook.drain(DRAIN_SECONDS)
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             if application.running:
@@ -135,6 +164,8 @@ class TelegramFrontEnd:
             try:
                 await self.application.initialize()
                 await self.set_commands()
+                if self.webhook_mode:
+                    await self.set_webhook()
                 return
             except NetworkError as exc:
                 logger.warning("Bot API unreachable (%s); trying again in %.0f s", exc, delay)
@@ -147,6 +178,16 @@ class TelegramFrontEnd:
         for lang, code in (("it", None), ("en", "en")):
             commands = [BotCommand(name, text) for name, text in self.assistant.command_list(lang)]
             await bot.set_my_commands(commands, language_code=code)
+
+    async def set_webhook(self) -> None:
+        """Register TELEGRAM_WEBHOOK_URL with its secret (every replica sets the same)."""
+        url, secret = self.settings.telegram_webhook_url, self.settings.telegram_webhook_secret
+        if not url or not secret:
+            raise ValueError("webhook mode needs TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET")
+        await self.application.bot.set_webhook(
+            url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES)
+        )
+        logger.info("telegram webhook set: %s", url)
 
     async def wait_handled(self, update_id: int, timeout: float = 10.0) -> None:
         """Wait until the update was handled and answered (tests and benchmarks use this)."""
@@ -195,14 +236,27 @@ class TelegramFrontEnd:
         async def deliver(outcome: Outcome) -> None:
             await self._render(incoming.chat_id, outcome, query)
 
+        updates = self.assistant.store.updates
         try:
-            await self.assistant.handle(incoming, deliver=deliver)
+            async with updates.chat_turn(incoming.chat_id, update.update_id):
+                if await updates.handled_before(update.update_id):
+                    logger.info("update %s handled already: a repeated delivery", update.update_id)
+                    return
+                await self.assistant.handle(incoming, deliver=deliver)
+                await self._record_handled(update.update_id)
         finally:
             async with self._handled_changed:
                 self._handled.add(update.update_id)
                 if len(self._handled) > 10_000:
                     self._handled = set(sorted(self._handled)[-1_000:])
                 self._handled_changed.notify_all()
+
+    async def _record_handled(self, update_id: int) -> None:
+        """Remember the update as answered; a failure here costs at most one repeat."""
+        try:
+            await self.assistant.store.updates.record_handled(update_id, self.assistant.clock.now())
+        except StoreError as error:
+            logger.warning("update %s answered but not recorded: %s", update_id, error)
 
     async def _render(self, chat_id: str, outcome: Outcome, query: CallbackQuery | None) -> None:
         """Delete secrets first, answer the button, then send the replies in order."""

@@ -46,7 +46,7 @@ class AttemptRepo:
         async with self.db.transaction():
             await self.db.execute(
                 "INSERT INTO unknown_logins (digest, failures, updated_at) VALUES (?, 1, ?)"
-                " ON CONFLICT (digest) DO UPDATE SET failures = failures + 1,"
+                " ON CONFLICT (digest) DO UPDATE SET failures = unknown_logins.failures + 1,"
                 " updated_at = excluded.updated_at",
                 (digest, iso(now)),
             )

@@ -105,8 +105,7 @@ class CommunicationRepo:
     async def count_for_customer(self, customer_id: int) -> tuple[int, int]:
         """How many communications the customer has, and how many of them are unread."""
         row = await self.db.fetchone(
-            "SELECT COUNT(*), COALESCE(SUM(read_at IS NULL), 0) FROM communications"
-            " WHERE customer_id = ?",
+            "SELECT COUNT(*), COUNT(*) - COUNT(read_at) FROM communications WHERE customer_id = ?",
             (customer_id,),
         )
         return (int(row[0]), int(row[1])) if row else (0, 0)

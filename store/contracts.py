@@ -35,6 +35,14 @@ class ContractRepo:
         )
         return contract_from_row(row) if row else None
 
+    async def with_number(self, contract_number: str, limit: int = 20) -> list[Contract]:
+        """The contracts with this number, whatever their module (a number typed without one)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM contracts WHERE contract_number = ? ORDER BY id LIMIT ?",
+            (normalise_key(contract_number), limit),
+        )
+        return [contract_from_row(row) for row in rows]
+
     async def for_customer(
         self, customer_id: int, status: str | None = None, offset: int = 0, limit: int = 10
     ) -> list[Contract]:

@@ -60,8 +60,26 @@ def migrations(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
+class LockHold:
+    """What ``advisory_lock``/``try_advisory_lock`` yield: whether the lock is held (truth value)
+    and, while the block runs, whether it still is (``alive``: on PostgreSQL the lock lives with
+    its connection, which the server or the network may end)."""
+
+    def __init__(self, held: bool) -> None:
+        self.held = held
+
+    def __bool__(self) -> bool:
+        return self.held
+
+    async def alive(self) -> bool:
+        """Whether the lock is still held."""
+        return self.held
+
+
 class Database:
     """An open SQLite file. Create with ``await Database.open(path)``."""
+
+    dialect = "sqlite"  # or "postgresql" (``store.postgres.PostgresDatabase``)
 
     def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
         self.path = path
@@ -71,6 +89,7 @@ class Database:
         self._lock = asyncio.Lock()
         self._service_lock: ServiceLock | None = None
         self._closed = False
+        self._named_locks: dict[str, asyncio.Lock] = {}
 
     @classmethod
     async def open(
@@ -160,6 +179,28 @@ class Database:
                 await to_the_end(self.submit(_commit_or_rollback))
             finally:
                 _in_transaction.reset(token)
+
+    @asynccontextmanager
+    async def advisory_lock(self, name: str) -> AsyncIterator[LockHold]:
+        """Hold the lock ``name`` while the block runs, waiting for it as long as it takes.
+
+        On SQLite a process-local lock: the service's lock file already makes this process the
+        only service on the file (PostgreSQL: a session-level advisory lock, across replicas).
+        """
+        lock = self._named_locks.setdefault(name, asyncio.Lock())
+        async with lock:
+            yield LockHold(True)
+
+    @asynccontextmanager
+    async def try_advisory_lock(self, name: str) -> AsyncIterator[LockHold]:
+        """Hold the lock ``name`` while the block runs if it is free now (the hold is false if
+        not: the block runs without it)."""
+        lock = self._named_locks.setdefault(name, asyncio.Lock())
+        if lock.locked():
+            yield LockHold(False)
+            return
+        async with lock:
+            yield LockHold(True)
 
     async def execute_alone(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement as its own transaction, in one hop; return the rows it changed.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
+from collections.abc import Sequence
 from datetime import date
 
 from store.db import Database
@@ -60,13 +60,16 @@ class DocumentRepo:
         )
         if row is None or row[0] is None or int(row[0][:4]) < FIRST_YEAR:
             return []
-        candidates = list(range(int(row[0][:4]), FIRST_YEAR - 1, -1))
+        candidates = range(int(row[0][:4]), FIRST_YEAR - 1, -1)
+        # (year, its first day, the next year's): a VALUES list names its columns column1..3
+        # on both engines, and the bounds come ready-made (no date function in the SQL).
+        years = ", ".join("(?, ?, ?)" for _ in candidates)
         rows = await self.db.fetchall(
-            "SELECT y.value FROM json_each(?) AS y WHERE EXISTS (SELECT 1"
+            f"SELECT y.column1 FROM (VALUES {years}) AS y WHERE EXISTS (SELECT 1"
             f" {OF_CUSTOMER} AND d.published_at IS NOT NULL"
-            " AND d.issue_date >= printf('%04d-01-01', y.value)"
-            " AND d.issue_date < printf('%04d-01-01', y.value + 1)) ORDER BY y.value DESC",
-            (json.dumps(candidates), customer_id),
+            " AND d.issue_date >= y.column2 AND d.issue_date < y.column3)"
+            " ORDER BY y.column1 DESC",
+            (*(v for year in candidates for v in (year, *_year_bounds(year))), customer_id),
         )
         return [int(row[0]) for row in rows]
 
@@ -106,6 +109,47 @@ class DocumentRepo:
             (customer_id, *_year_bounds(year)),
         )
         return int(row[0]) if row else 0
+
+    async def for_customer_matching(
+        self,
+        customer_id: int,
+        *,
+        kind: str | None = None,
+        periods: Sequence[tuple[date, date]] = (),
+        contract_ids: Sequence[int] = (),
+        amount_cents: int | None = None,
+        oldest_first: bool = False,
+        limit: int = 10,
+    ) -> list[Document]:
+        """A customer's published documents (2008 on) matching a request in their own words.
+
+        ``periods`` are ``[start, end)`` date ranges, any of which may hold the document (the
+        Marches of several years); ``contract_ids`` narrow to those contracts, which must be the
+        customer's too (the join on the customer keeps another's out whatever the caller
+        passes). Newest first unless ``oldest_first``. Plain comparisons only, no date functions:
+        the same SQL runs on PostgreSQL.
+        """
+        where = [OF_CUSTOMER, "AND d.published_at IS NOT NULL AND d.issue_date >= ?"]
+        params: list[object] = [customer_id, f"{FIRST_YEAR:04d}-01-01"]
+        if kind is not None:
+            where.append("AND d.kind = ?")
+            params.append(kind)
+        if contract_ids:
+            where.append(f"AND d.contract_id IN ({', '.join('?' for _ in contract_ids)})")
+            params.extend(contract_ids)
+        if amount_cents is not None:
+            where.append("AND d.amount_cents = ?")
+            params.append(abs(amount_cents))
+        if periods:
+            ranges = " OR ".join("(d.issue_date >= ? AND d.issue_date < ?)" for _ in periods)
+            where.append(f"AND ({ranges})")
+            for start, end in periods:
+                params.extend((start.isoformat(), end.isoformat()))
+        order = "ORDER BY d.issue_date, d.id" if oldest_first else NEWEST_FIRST
+        rows = await self.db.fetchall(
+            f"SELECT d.* {' '.join(where)} {order} LIMIT ?", (*params, limit)
+        )
+        return [document_from_row(row) for row in rows]
 
     async def set_telegram_file_id(self, document_id: int, file_id: str) -> None:
         """Remember Telegram's id of the uploaded PDF, to send it again without uploading."""

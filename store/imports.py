@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import NamedTuple
 
+from store import postgres_bulk
 from store.bulk import (
     BULK_CACHE_KIB,
     Lookups,
@@ -45,7 +46,11 @@ from store.bulk import (
 )
 from store.db import Database
 from store.errors import StoreError
-from store.staging import ImportLock, StagingFile, detach
+from store.postgres import PostgresDatabase
+from store.postgres_sql import public_url
+from store.staging import ImportInProgress, ImportLock, StagingFile
+
+Staging = StagingFile | postgres_bulk.StagingTable  # where the rows wait: a file or a table
 
 SLICE_SECONDS = 0.5  # how long one applying transaction should hold the write lock
 PAUSE_SECONDS = 0.11  # the lock left free after each: a waiting writer retries every 0.1 s
@@ -90,7 +95,7 @@ class ImportSession:
     """One import in progress: staging until ``commit``, then ``apply``."""
 
     def __init__(
-        self, db: Database, staging: StagingFile, target: str, source: str, at: str, notify: bool
+        self, db: Database, staging: Staging, target: str, source: str, at: str, notify: bool
     ) -> None:
         self._db = db
         self._staging = staging
@@ -104,11 +109,13 @@ class ImportSession:
 
     def stage(self, batch: Staged) -> asyncio.Future[int]:
         """Queue one batch on the database thread now; how many rows it staged, when done."""
+        if isinstance(self._db, PostgresDatabase):
+            return self._db.submit(postgres_bulk.stage, batch.kind, batch.params[0])
         return self._db.submit(batch)
 
     async def commit(self) -> None:
         """The file is good: make its staged rows durable and record that they will be applied."""
-        await self._db.run(self._staging.sync)
+        await self._db.run(self._staging.sync)  # type: ignore[arg-type]
         async with self._db.transaction():
             run = await self._db.run(_record, self.target, self._source, self._at, self._notify)
         self._run, self.committed = run, True
@@ -144,25 +151,27 @@ class ImportRepo:
         ``at`` is the import's time (the rows' ``updated_at``, documents' ``published_at``);
         ``notify`` queues a notice for each document first published.
         """
-        lock, staging = ImportLock(self.db.path), StagingFile(self.db.path)
-        lock.acquire()
-        try:
-            async with _bulk_cache(self.db):
-                resumed = await _finish_interrupted(self.db, staging)
-                await self.db.run(staging.attach_new, target)
-                session = ImportSession(self.db, staging, target, source, at, notify)
-                session.resumed = resumed
-                try:
-                    yield session
-                finally:
-                    await self.db.run(detach)
-                    if not session.pending:
-                        staging.remove()
-        finally:
-            lock.release()
+        staging: Staging
+        if isinstance(self.db, PostgresDatabase):
+            staging = postgres_bulk.StagingTable()
+        else:
+            staging = StagingFile(self.db.path)
+        async with _import_lock(self.db), _bulk_cache(self.db):
+            resumed = await _finish_interrupted(self.db, staging)
+            await self.db.run(staging.attach_new, target)  # type: ignore[arg-type]
+            session = ImportSession(self.db, staging, target, source, at, notify)
+            session.resumed = resumed
+            try:
+                yield session
+            finally:
+                await self.db.run(staging.detach)  # type: ignore[arg-type]
+                if not session.pending:
+                    await self.db.run(staging.discard)  # type: ignore[arg-type]
 
     def lookups(self) -> Lookups:
         """A read-only connection for the references an import checks (close it after)."""
+        if isinstance(self.db, PostgresDatabase):
+            return postgres_bulk.PgLookups(self.db.url)
         return Lookups(self.db.path)
 
 
@@ -193,12 +202,12 @@ def _next_size(rows: int, elapsed: float) -> int:
     return int(min(MAX_SLICE_ROWS, max(MIN_SLICE_ROWS, min(wanted, rows * 4))))
 
 
-async def _finish_interrupted(db: Database, staging: StagingFile) -> list[Resumed]:
+async def _finish_interrupted(db: Database, staging: Staging) -> list[Resumed]:
     """Apply the rest of an import a crash interrupted while being applied; remove a staging
     file a crash left before its import was committed."""
     rows = await db.fetchall("SELECT * FROM staged_imports ORDER BY id")
     if not rows:
-        staging.remove()
+        await db.run(staging.discard)  # type: ignore[arg-type]
         return []
     finished = []
     for row in rows:
@@ -207,18 +216,18 @@ async def _finish_interrupted(db: Database, staging: StagingFile) -> list[Resume
             row["staged"], row["applied"], row["before_id"],
         )  # fmt: skip
         try:
-            await db.run(staging.attach_existing, run.staged)
+            await db.run(staging.attach_existing, run.staged)  # type: ignore[arg-type]
         except (StoreError, OSError):
             async with db.transaction():
                 await db.execute("DELETE FROM staged_imports WHERE id = ?", (run.id,))
-            staging.remove()
+            await db.run(staging.discard)  # type: ignore[arg-type]
             finished.append(Resumed(run.source, run.target, run.staged, False, run.applied))
             continue
         try:
             await _apply(db, run, None)
         finally:
-            await db.run(detach)
-        staging.remove()
+            await db.run(staging.detach)  # type: ignore[arg-type]
+        await db.run(staging.discard)  # type: ignore[arg-type]
         finished.append(Resumed(run.source, run.target, run.staged, True, run.staged))
     return finished
 
@@ -229,7 +238,7 @@ async def _finish_interrupted(db: Database, staging: StagingFile) -> list[Resume
 def _record(
     conn: sqlite3.Connection, target: str, source: str, at: str, notify: bool
 ) -> _Run | None:
-    staged = staged_rows(conn)
+    staged = staged_rows(conn)  # the same SQL on both: PostgreSQL's table has a rowid column
     if not staged:
         return None
     before = max_id(conn, target)
@@ -247,7 +256,11 @@ def _apply_slice(
     conn: sqlite3.Connection, run: _Run, after: int, upto: int
 ) -> tuple[int, int] | None:
     """One slice and its progress; (changed, notices) of the whole import after the last."""
-    written: Written = apply_slice(conn, run.target, run.at, after, upto, notify=run.notify)
+    if isinstance(conn, sqlite3.Connection):
+        written: Written = apply_slice(conn, run.target, run.at, after, upto, notify=run.notify)
+    else:  # PostgreSQL's wrapper
+        pg = postgres_bulk.apply(conn, run.target, run.at, after, upto, run.notify)
+        written = Written(*pg)
     conn.execute(
         "UPDATE staged_imports SET applied = ?, changed = changed + ?, notices = notices + ?"
         " WHERE id = ?",
@@ -264,7 +277,11 @@ def _apply_slice(
 
 @asynccontextmanager
 async def _bulk_cache(db: Database) -> AsyncIterator[None]:
-    """A bigger page cache for the duration of a bulk import (restored afterwards)."""
+    """A bigger page cache for the duration of a bulk import (restored afterwards); SQLite's
+    alone (PostgreSQL's shared buffers are the server's)."""
+    if isinstance(db, PostgresDatabase):
+        yield
+        return
     row = await db.fetchone("PRAGMA cache_size")
     previous = int(row[0]) if row else -2000
     await db.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
@@ -272,3 +289,24 @@ async def _bulk_cache(db: Database) -> AsyncIterator[None]:
         yield
     finally:
         await db.execute(f"PRAGMA cache_size = {previous}")
+
+
+@asynccontextmanager
+async def _import_lock(db: Database) -> AsyncIterator[None]:
+    """One import at a time per database: the lock file beside SQLite's, an advisory lock on
+    PostgreSQL (across replicas); ``ImportInProgress`` when another holds it."""
+    if not isinstance(db, PostgresDatabase):
+        lock = ImportLock(db.path)
+        lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
+        return
+    async with db.try_advisory_lock("import") as held:
+        if not held:
+            raise ImportInProgress(
+                f"{public_url(db.url)}: another import or publication is running on this"
+                " database; run this one when it has finished"
+            )
+        yield

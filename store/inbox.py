@@ -85,12 +85,14 @@ class InboxRepo:
 
     async def page(self, query: InboxQuery) -> list[InboxRow]:
         """Up to ``query.limit`` tickets, newest first, after ``query.after``."""
-        where, params = _conditions(query)
+        fts = self.db.dialect == "sqlite"
+        where, params = _conditions(query, fts=fts)
         # A search starts from the tickets it finds (few, usually), sorted after; the rest walk
-        # the (updated_at, id) index of their filter in order and stop at the page's end.
-        order = (
-            "+t.updated_at" if len(" ".join(query.search.split())) >= TRIGRAM else "t.updated_at"
-        )
+        # the (updated_at, id) index of their filter in order and stop at the page's end. (On
+        # SQLite the unary + keeps the planner off that index for a search; PostgreSQL's planner
+        # weighs the trigram index against it by itself.)
+        searching = len(" ".join(query.search.split())) >= TRIGRAM
+        order = "+t.updated_at" if searching and fts else "t.updated_at"
         sql = (
             "SELECT t.id, t.reference, t.channel, t.contact, t.subject, t.status, t.created_at,"
             " t.updated_at, t.customer_id, t.assigned_staff_id, c.code AS customer_code,"
@@ -211,8 +213,10 @@ class InboxRepo:
             await self.db.run(insert_staff_audit, "staff_snippet_deleted", now, staff_id, detail)
 
 
-def _conditions(query: InboxQuery) -> tuple[list[str], list[object]]:
-    """The WHERE terms and parameters of an inbox query."""
+def _conditions(query: InboxQuery, *, fts: bool) -> tuple[list[str], list[object]]:
+    """The WHERE terms and parameters of an inbox query. ``fts``: search through SQLite's FTS5
+    trigram table (migration 0010); without it (PostgreSQL) the search is a LIKE, which the
+    pg_trgm index of the same migration serves (the engine makes it case-insensitive)."""
     where: list[str] = []
     params: list[object] = []
     if query.status == "active":
@@ -237,14 +241,14 @@ def _conditions(query: InboxQuery) -> tuple[list[str], list[object]]:
         if reference:
             where.append("t.reference = ?")
             params.append(f"AC-{reference.group(1)}")
-        elif len(search) >= TRIGRAM:
+        elif len(search) >= TRIGRAM and fts:
             where.append(
                 "t.id IN (SELECT rowid FROM tickets_search WHERE tickets_search MATCH ?"
                 " UNION SELECT id FROM tickets WHERE customer_id ="
                 " (SELECT id FROM customers WHERE code = ?))"
             )
             params += ['"' + search.replace('"', '""') + '"', normalise_key(search)]
-        else:  # too short for the trigram index: a scan, but of two characters at most
+        else:  # PostgreSQL (a LIKE its trigram index serves), or 1-2 characters: a scan
             pattern = "%" + re.sub(r"([\\%_])", r"\\\1", search) + "%"
             where.append(
                 "(t.subject LIKE ? ESCAPE '\\' OR t.contact LIKE ? ESCAPE '\\'"

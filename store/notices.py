@@ -205,13 +205,18 @@ class NoticeRepo:
         self, notice_id: int, claimer: str, now: datetime, until: datetime
     ) -> bool:
         """Make a due notice ``claimer``'s until ``until``; False when it is settled, claimed,
-        or another notice of its chat is claimed (another sender is writing to that chat)."""
+        or another notice of its chat is claimed (another sender is writing to that chat).
+
+        The row's own claim is checked on the row too: on PostgreSQL two senders updating the
+        same row at once queue on its row lock, and the second re-reads the row (not the
+        subquery's snapshot), finds it claimed and leaves it."""
         return bool(
             await self.db.execute_alone(
                 "UPDATE telegram_notices SET claimed_by = ?, claimed_until = ?"
                 " WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?"
+                " AND (claimed_until IS NULL OR claimed_until <= ?)"
                 f" AND chat_id NOT IN ({_CLAIMED_CHATS})",
-                (claimer, iso(until), notice_id, iso(now), iso(now)),
+                (claimer, iso(until), notice_id, iso(now), iso(now), iso(now)),
             )
         )
 
@@ -229,20 +234,20 @@ class NoticeRepo:
         row = await self.db.fetchone(
             "SELECT MIN(at) FROM (SELECT * FROM (SELECT next_attempt_at AS at"
             " FROM telegram_notices WHERE status = 'pending' AND claimed_until IS NULL"
-            " ORDER BY next_attempt_at LIMIT 1) UNION ALL"
-            " SELECT MAX(next_attempt_at, claimed_until) FROM telegram_notices"
-            " WHERE claimed_until IS NOT NULL)"  # only pending rows are claimed
+            " ORDER BY next_attempt_at LIMIT 1) AS unclaimed UNION ALL"
+            " SELECT CASE WHEN next_attempt_at > claimed_until THEN next_attempt_at"
+            " ELSE claimed_until END FROM telegram_notices"
+            " WHERE claimed_until IS NOT NULL) AS due"  # only pending rows are claimed
         )
         return parse_iso(row[0]) if row and row[0] else None
 
     async def mark_telegram_sent(self, notice_id: int, now: datetime) -> None:
-        """Telegram accepted the message."""
-        async with self.db.transaction():
-            await self.db.execute(
-                "UPDATE telegram_notices SET status = 'sent', sent_at = ?,"
-                f" attempts = attempts + 1, last_error = NULL, {_UNCLAIMED} WHERE id = ?",
-                (iso(now), notice_id),
-            )
+        """Telegram accepted the message (one statement, one hop: it ends the claim)."""
+        await self.db.execute_alone(
+            "UPDATE telegram_notices SET status = 'sent', sent_at = ?,"
+            f" attempts = attempts + 1, last_error = NULL, {_UNCLAIMED} WHERE id = ?",
+            (iso(now), notice_id),
+        )
 
     async def mark_telegram_retry(self, notice_id: int, error: str, at: datetime) -> None:
         """A temporary failure: try again at ``at``."""

@@ -69,6 +69,14 @@ class StagingFile:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
+    def detach(self, conn: sqlite3.Connection) -> None:
+        """Detach the staging file (not attached: nothing to do)."""
+        detach(conn)
+
+    def discard(self, conn: sqlite3.Connection) -> None:
+        """``remove``, on the database thread (after a ``detach`` queued before it)."""
+        self.remove()
+
     def _attach(self, conn: sqlite3.Connection) -> None:
         conn.execute("ATTACH DATABASE ? AS staging", (str(self.path),)).close()
         for pragma in ("journal_mode = OFF", "synchronous = OFF"):  # scratch: see sync()

@@ -24,18 +24,26 @@ T = TypeVar("T")
 
 
 class DatabaseThread:
-    """One thread running queued jobs until ``stop``."""
+    """One thread running queued jobs until ``stop`` (or ``threads`` of them taking jobs from
+    the one queue as each comes free: then in the order queued, but several at once)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, threads: int = 1) -> None:
+        self._name = name
         self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(
+                target=self._serve, name=name if threads == 1 else f"{name} {n}", daemon=True
+            )
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
         self._stopped = False
 
     def call(self, job: Callable[[], T]) -> asyncio.Future[T]:
         """Queue ``job()`` now; the running loop's future gets its result or its error."""
         if self._stopped:
-            raise StoreError(f"{self._thread.name}: closed")
+            raise StoreError(f"{self._name}: closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
 
@@ -55,7 +63,8 @@ class DatabaseThread:
     def stop(self) -> None:
         """End the thread once the jobs queued so far have run."""
         self._stopped = True
-        self._jobs.put(None)
+        for _ in self._threads:
+            self._jobs.put(None)
 
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:

@@ -141,7 +141,7 @@ def run_child() -> None:
 
     async def main() -> None:
         settings = Settings.from_environ(os.environ)
-        store = await Store.open(settings.db_path)
+        store = await Store.open(settings.db_target)
         batch = int(os.environ.get("MAILBOX_CHILD_BATCH", "5"))
         worker = make_worker(settings, store, SystemClock(), fault=slow_down, batch_size=batch)
         try:

@@ -25,6 +25,8 @@ from store.store import Store
 from tests.fixtures.customers import KnownCustomers
 from tests.fixtures.dialogs import Chat, text
 
+pytestmark = pytest.mark.sqlite_only  # another sqlite3 connection holds the write lock
+
 ROOT = Path(__file__).resolve().parent.parent
 BUSY = "busy: another process holds a write lock; try again"
 

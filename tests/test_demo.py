@@ -22,7 +22,7 @@ async def all_rows(
     settings: Settings, sql: str, params: tuple[object, ...] = ()
 ) -> list[tuple[object, ...]]:
     """Rows of one query on the demo database."""
-    store = await Store.open(settings.db_path)
+    store = await Store.open(settings.db_target)
     try:
         return [tuple(row) for row in await store.db.fetchall(sql, params)]
     finally:

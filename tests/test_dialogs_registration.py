@@ -213,7 +213,7 @@ async def test_a_restart_continues_the_registration(
     chat = Chat(assistant)
     await chat.say("/registrazione")
     await chat.say(f"{person.contract}/{person.module}")
-    reopened = await Store.open(settings.db_path)
+    reopened = await Store.open(settings.db_target)
     try:
         fresh = make_assistant(reopened, settings, clock)
         chat = Chat(fresh)

@@ -1,6 +1,7 @@
 """A big import beside the chat (issue 14, point 8): the chat's writes never wait more than about
 a second, a killed import leaves nothing visible, and one killed while being applied is finished
-by the next. Real ``main.py import`` processes on a real SQLite file, watched through a pty."""
+by the next. Real ``main.py import`` processes on a real SQLite file (or the PostgreSQL leg's
+database), watched through a pty."""
 
 from __future__ import annotations
 
@@ -12,17 +13,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from assistant.clock import ManualClock
 from assistant.settings import Settings
 from bankfiles.demodata import make_customer
 from bankfiles.importer import EXIT_OK, EXIT_UNUSABLE, import_file, publish_file
+from store.postgres import PostgresDatabase
 from store.staging import ImportLock
 from store.store import Store
 from tests.fixtures.commands import run_import
@@ -47,7 +50,7 @@ class Running:
     """A ``main.py import`` process whose stderr is a terminal (so it shows its progress)."""
 
     def __init__(self, settings: Settings, what: str, path: Path) -> None:
-        env = {**os.environ, "AREACLIENTI_DB": str(settings.db_path)}
+        env = {**os.environ, "AREACLIENTI_DB": str(settings.db_target)}
         env["AREACLIENTI_DATA_DIR"] = str(settings.data_dir)
         self._terminal, stderr = pty.openpty()
         self.process = subprocess.Popen(
@@ -102,12 +105,44 @@ def importing(settings: Settings, what: str, path: Path) -> Iterator[Running]:
 
 def count(settings: Settings, table: str) -> int:
     """Rows of ``table`` as any reader sees them."""
+    return int(_one(settings, f"SELECT count(*) FROM {table}"))
+
+
+def staging_left(settings: Settings) -> bool:
+    """Whether an import's staged rows are still there (SQLite's file, PostgreSQL's table)."""
+    if settings.db_url is not None:
+        return bool(_one(settings, "SELECT to_regclass('staging.rows') IS NOT NULL"))
+    return settings.db_path.with_name(settings.db_path.name + "-staging").exists()
+
+
+def _one(settings: Settings, sql: str) -> object:
+    if settings.db_url is not None:
+        with psycopg.connect(settings.db_url) as pg:
+            row = pg.execute(sql).fetchone()  # type: ignore[arg-type]
+            assert row is not None
+            return row[0]
     with sqlite3.connect(settings.db_path) as db:
-        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return db.execute(sql).fetchone()[0]
 
 
-def staging_file(settings: Settings) -> Path:
-    return settings.db_path.with_name(settings.db_path.name + "-staging")
+@asynccontextmanager
+async def import_lock_held(settings: Settings) -> AsyncIterator[None]:
+    """What a running import holds: the lock file, or PostgreSQL's ``import`` advisory lock."""
+    if settings.db_url is None:
+        lock = ImportLock(settings.db_path)
+        lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
+        return
+    db = await PostgresDatabase.open(settings.db_url, migrate=False)
+    try:
+        async with db.try_advisory_lock("import") as held:
+            assert held
+            yield
+    finally:
+        await db.close()
 
 
 async def test_a_chat_write_waits_at_most_about_a_second_while_a_big_import_runs(
@@ -128,7 +163,7 @@ async def test_a_chat_write_waits_at_most_about_a_second_while_a_big_import_runs
     assert max(w for w, _ in waits) < CHAT_WAIT_LIMIT, sorted(waits)[-5:]
     assert len(waits) > 20
     assert [w for w, applying in waits if applying], "no chat write while the rows were applied"
-    assert not staging_file(settings).exists()
+    assert not staging_left(settings)
 
 
 async def test_a_killed_import_leaves_nothing_visible_and_the_next_one_cleans_up(
@@ -141,12 +176,12 @@ async def test_a_killed_import_leaves_nothing_visible_and_the_next_one_cleans_up
         running.finish()
     assert count(settings, "customers") == 0
     assert count(settings, "staged_imports") == 0
-    assert staging_file(settings).exists()  # left behind by the kill: the next import's
+    assert staging_left(settings)  # left behind by the kill: the next import's
     small = tmp_path / "small.csv"
     small.write_text(HEADER + "C1,person,Mario Rossi,RSSMRA85T10A562S\n", encoding="utf-8")
     assert await run_import(settings, "customers", small, skip_invalid=False) == EXIT_OK
     assert count(settings, "customers") == 1
-    assert not staging_file(settings).exists()
+    assert not staging_left(settings)
 
 
 async def test_an_import_killed_while_being_applied_is_finished_by_the_next_one(
@@ -167,7 +202,7 @@ async def test_an_import_killed_while_being_applied_is_finished_by_the_next_one(
     assert "customers.csv: its import was interrupted while being applied and has now" in out
     assert count(settings, "customers") == 100_001
     assert count(settings, "staged_imports") == 0
-    assert not staging_file(settings).exists()
+    assert not staging_left(settings)
     again = await run_import(settings, "customers", path, skip_invalid=False)
     assert again == EXIT_OK
     assert "0 new, 0 updated, 100,000 unchanged" in capsys.readouterr().out
@@ -179,12 +214,8 @@ async def test_a_second_import_beside_a_running_one_is_refused_and_writes_nothin
     small = tmp_path / "small.csv"
     small.write_text(HEADER + "C1,person,Mario Rossi,RSSMRA85T10A562S\n", encoding="utf-8")
     assert await run_import(settings, "customers", small, skip_invalid=False) == EXIT_OK
-    lock = ImportLock(settings.db_path)  # what a running import holds
-    lock.acquire()
-    try:
+    async with import_lock_held(settings):
         status = await run_import(settings, "customers", small, skip_invalid=False)
-    finally:
-        lock.release()
     assert status == EXIT_UNUSABLE
     assert "another import or publication is running" in capsys.readouterr().err
 

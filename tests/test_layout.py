@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = frozenset({"assistant", "bankfiles", "bot", "mailbox", "staff", "store", "web"})
-SQLITE = frozenset({"sqlite3", "aiosqlite"})
+SQLITE = frozenset({"sqlite3", "aiosqlite", "psycopg", "psycopg_pool"})  # the drivers
 
 
 @dataclass(frozen=True)

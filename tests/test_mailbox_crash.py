@@ -57,7 +57,7 @@ def settings(tmp_path: Path, imap_account: ImapAccount) -> Settings:
 
 async def assert_handled_once_in(settings: Settings, account: ImapAccount, count: int) -> None:
     """``assert_each_mail_handled_once`` on the database the crashed processes left."""
-    store = await Store.open(settings.db_path)
+    store = await Store.open(settings.db_target)
     try:
         await assert_each_mail_handled_once(store, account, count)
     finally:
@@ -72,7 +72,7 @@ async def crash_in_turn(
 ) -> None:
     """One "process" per step of the plan, dying the n-th time it reaches the step's point."""
     for step in plan:
-        store = await Store.open(settings.db_path, message_id_domain="test.areaclienti")
+        store = await Store.open(settings.db_target, message_id_domain="test.areaclienti")
         reached = {"count": 0}
 
         def fault(
@@ -151,14 +151,14 @@ async def test_kill_9_of_a_real_process_and_restart(
     imap_account.append_many(customer_mails(count))
     env = {
         **os.environ,
-        "AREACLIENTI_DB": str(settings.db_path),
+        "AREACLIENTI_DB": str(settings.db_target),
         "AREACLIENTI_DATA_DIR": str(settings.data_dir),
         **imap_account.env,
         "MAILBOX_CHILD_PAUSE": "0.01",
     }
     command = [sys.executable, "-c", "from tests.mailbox_support import run_child; run_child()"]
     child = subprocess.Popen(command, cwd=ROOT, env=env)
-    store = await Store.open(settings.db_path)
+    store = await Store.open(settings.db_target)
     try:
         deadline = time.monotonic() + 60
         while len(await store.inbound.recent(limit=1000)) < 5:  # well under way

@@ -137,7 +137,7 @@ async def test_a_kill_in_the_middle_loses_nothing_and_repeats_nothing(
     assert len(await store.outbox.list()) == 2  # the first batch is complete and committed
     await store.close()
 
-    reopened = await Store.open(settings.db_path)
+    reopened = await Store.open(settings.db_target)
     try:
         assert await fanout(reopened, texts, settings, clock).process_pending() == 6
         recipients = sorted(m.recipient for m in await reopened.outbox.list())

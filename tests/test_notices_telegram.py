@@ -187,7 +187,7 @@ async def test_a_notice_is_sent_exactly_once_across_a_kill_and_restart(
         await area.document(contract)
         await area.document(contract)
     assert telegram.front is not None
-    first_process = await Store.open(settings.db_path)
+    first_process = await Store.open(settings.db_target)
     killer = KillAfter(telegram.front.notifier(), sends=3)
     slow = dataclasses.replace(TELEGRAM_PACING, per_second=4)
     fanout = fanout_for(telegram, clock, store=first_process, notifier=killer, pacing=slow)
@@ -199,7 +199,7 @@ async def test_a_notice_is_sent_exactly_once_across_a_kill_and_restart(
     before_restart = len(telegram.api.sent())
     assert 3 <= before_restart < len(chats)  # killed in the middle of the fan-out
 
-    second_process = await Store.open(settings.db_path)
+    second_process = await Store.open(settings.db_target)
     try:
         restarted = fanout_for(telegram, clock, store=second_process)
         assert await restarted.process_pending() == 0  # every notice was already fanned out

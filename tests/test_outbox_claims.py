@@ -60,8 +60,8 @@ def received_ids(server: SmtpServer) -> list[str]:
 async def test_two_senders_on_one_database_send_each_mail_once(
     settings: Settings, clock: ManualClock, smtp_server: SmtpServer
 ) -> None:
-    first = await Store.open(settings.db_path, message_id_domain="test.areaclienti")
-    second = await Store.open(settings.db_path, message_id_domain="test.areaclienti")
+    first = await Store.open(settings.db_target, message_id_domain="test.areaclienti")
+    second = await Store.open(settings.db_target, message_id_domain="test.areaclienti")
     smtp = smtp_server.settings_for(settings)
     tasks = []
     try:
@@ -126,14 +126,14 @@ async def test_a_sender_killed_mid_batch_leaves_its_rows_to_another_after_the_le
     settings: Settings, stalling_server: SmtpServer, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC) - timedelta(minutes=1)
-    store = await Store.open(settings.db_path, message_id_domain="test.areaclienti")
+    store = await Store.open(settings.db_target, message_id_domain="test.areaclienti")
     try:
         queued = await queue_mails(store, now)
     finally:
         await store.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "IMAP_"))}
     env.update(
-        AREACLIENTI_DB=str(settings.db_path), AREACLIENTI_DATA_DIR=str(settings.data_dir),
+        AREACLIENTI_DB=str(settings.db_target), AREACLIENTI_DATA_DIR=str(settings.data_dir),
         OUTBOX_DIR=str(settings.outbox_dir), SMTP_HOST=stalling_server.host,
         SMTP_PORT=str(stalling_server.port), SMTP_SECURITY="none",
     )  # fmt: skip
@@ -164,7 +164,7 @@ async def test_a_sender_killed_mid_batch_leaves_its_rows_to_another_after_the_le
     assert before == queued[:20]
 
     clock = ManualClock(datetime.now(UTC))
-    other = await Store.open(settings.db_path, message_id_domain="test.areaclienti")
+    other = await Store.open(settings.db_target, message_id_domain="test.areaclienti")
     try:
         sender = OutboxSender(other, stalling_server.settings_for(settings), clock)
         assert await sender.send_due() == 100  # the rows nobody had claimed
@@ -197,7 +197,7 @@ async def test_two_notice_senders_on_one_database_send_each_chat_message_once(
     )
     assert telegram.front is not None
     fast: Pacing = dataclasses.replace(TELEGRAM_PACING, per_second=500, chat_interval_seconds=0)
-    stores = [await Store.open(settings.db_path) for _ in range(2)]
+    stores = [await Store.open(settings.db_target) for _ in range(2)]
     try:
         senders = [
             TelegramNoticeSender(store, telegram.front.notifier(), clock, pacing=fast)

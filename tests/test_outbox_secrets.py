@@ -33,6 +33,8 @@ from tests.fixtures.dialogs import (
 )
 from tests.fixtures.smtp import SmtpServer
 
+pytestmark = pytest.mark.sqlite_only  # reads the SQLite file's bytes (secure_delete)
+
 EMAIL = "mario.rossi@example.it"
 NEW_PASSWORD = "Autunno2026x"
 LEGACY = (("sent", "Kq7pWz3mRt5x"), ("pending", "Hn4vBc8dLs2y"))  # queued before migration 0007

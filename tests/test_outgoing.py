@@ -219,7 +219,7 @@ async def test_staff_can_queue_a_failed_mail_again_once_the_cause_is_fixed(
 async def test_nothing_lost_across_a_restart(
     settings: Settings, clock: ManualClock, smtp_server: SmtpServer, smtp_settings: Settings
 ) -> None:
-    store = await Store.open(settings.db_path)
+    store = await Store.open(settings.db_target)
     message_id = await enqueue(store, clock)
     smtp_server.stop()
     assert await OutboxSender(store, smtp_settings, clock).send_due() == 0
@@ -227,7 +227,7 @@ async def test_nothing_lost_across_a_restart(
 
     smtp_server.start()
     clock.advance(minutes=1)
-    reopened = await Store.open(settings.db_path)
+    reopened = await Store.open(settings.db_target)
     try:
         assert await OutboxSender(reopened, smtp_settings, clock).send_due() == 1
         assert await OutboxSender(reopened, smtp_settings, clock).send_due() == 0
@@ -270,7 +270,7 @@ async def test_running_sender_picks_up_mail_queued_by_another_process(
         "from assistant.clock import parse_iso\n"
         "from store.store import Store\n"
         "async def main():\n"
-        "    store = await Store.open(__import__('pathlib').Path(sys.argv[1]))\n"
+        "    store = await Store.open(sys.argv[1])\n"  # a file's path or a postgresql:// URL
         "    await store.outbox.enqueue(kind='notice', recipient='a@example.it',\n"
         "        subject='Pubblicata', body_text='Nuova fattura', now=parse_iso(sys.argv[2]))\n"
         "    await store.close()\n"
@@ -279,7 +279,7 @@ async def test_running_sender_picks_up_mail_queued_by_another_process(
     try:
         await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-c", script, str(settings.db_path), iso(clock.now())],
+            [sys.executable, "-c", script, str(settings.db_target), iso(clock.now())],
             check=True,
             cwd=Path(__file__).resolve().parent.parent,
         )
@@ -332,6 +332,7 @@ async def test_logs_name_ids_never_addresses_or_bodies(
         assert secret not in text
 
 
+@pytest.mark.sqlite_only  # another sqlite3 connection holds the write lock
 async def test_a_database_locked_by_another_process_does_not_cause_a_second_send(
     settings: Settings,
     store: Store,

@@ -105,3 +105,43 @@ def test_a_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     settings = main.load_settings({"SMTP_PORT": "25"})
     assert settings.smtp_host == "smtp.example.it"
     assert settings.smtp_port == 25  # the environment wins over .env
+
+
+def test_a_postgresql_url_names_the_database_and_its_password_stays_hidden(
+    tmp_path: Path,
+) -> None:
+    """AREACLIENTI_DB may be a postgresql:// URL: it is what the store opens, no file is checked
+    for it, and its password shows in no message or repr."""
+    url = "postgresql://app:s3cret@db.example:5432/areaclienti"
+    settings = Settings.from_environ(
+        {
+            "AREACLIENTI_DB": url,
+            "AREACLIENTI_DB_POOL_SIZE": "8",
+            "AREACLIENTI_DB_STATEMENT_TIMEOUT_SECONDS": "10",
+            "AREACLIENTI_DATA_DIR": str(tmp_path / "data"),
+            "OUTBOX_DIR": str(tmp_path / "outbox"),
+        }
+    )
+    assert settings.db_target == url
+    assert (settings.db_pool_size, settings.db_statement_timeout_seconds) == (8, 10)
+    assert settings.db_label == "postgresql://app:***@db.example:5432/areaclienti"
+    assert "s3cret" not in repr(settings)
+    settings.check_paths()  # no file for a server's database
+    defaults = Settings.from_environ({})
+    assert defaults.db_target == Path("var/areaclienti.db") and defaults.db_url is None
+    assert (defaults.db_pool_size, defaults.db_statement_timeout_seconds) == (5, 30)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("AREACLIENTI_DB", "mysql://app:s3cret@db/areaclienti"),
+        ("AREACLIENTI_DB_POOL_SIZE", "1"),
+        ("AREACLIENTI_DB_STATEMENT_TIMEOUT_SECONDS", "0"),
+    ],
+)
+def test_a_bad_database_setting_names_the_variable(variable: str, value: str) -> None:
+    """Another scheme, a pool too small, no timeout: refused, the password never repeated."""
+    with pytest.raises(SettingsError, match=variable) as raised:
+        Settings.from_environ({variable: value})
+    assert "s3cret" not in str(raised.value)

@@ -18,6 +18,8 @@ import pytest
 from store.db import Database
 from store.errors import StoreInUse
 
+pytestmark = pytest.mark.sqlite_only  # the service's lock file beside the database
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from assistant.clock import ManualClock
 from assistant.settings import Settings
 from assistant.texts import Texts
@@ -29,7 +31,7 @@ def staff(settings: Settings, *argv: str, timeout: float = 120) -> subprocess.Co
     """``python main.py ARGV`` against the test's database, output captured."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SMTP_", "IMAP_"))}
     env.update(
-        AREACLIENTI_DB=str(settings.db_path),
+        AREACLIENTI_DB=str(settings.db_target),
         AREACLIENTI_DATA_DIR=str(settings.data_dir),
         OUTBOX_DIR=str(settings.outbox_dir),
     )
@@ -96,6 +98,7 @@ async def test_an_absurd_ticket_or_mail_number_is_not_found(settings: Settings) 
         assert message in run.stderr and "Traceback" not in run.stderr
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file afterwards
 def test_sigterm_during_an_import_exits_non_zero_and_writes_nothing(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -109,7 +112,7 @@ def test_sigterm_during_an_import_exits_non_zero_and_writes_nothing(
         for n in range(6000):  # 600,000 rows: seconds of work
             out.write("".join(f"X{n:04d}{row}\n" for row in rows))
     assert staff(settings, "outbox").returncode == 0  # the database exists, schema applied
-    env = {**os.environ, "AREACLIENTI_DB": str(settings.db_path)}
+    env = {**os.environ, "AREACLIENTI_DB": str(settings.db_target)}
     env["AREACLIENTI_DATA_DIR"] = str(settings.data_dir)
     terminal, stderr = pty.openpty()  # a terminal shows the import's progress
     process = subprocess.Popen(

@@ -20,6 +20,7 @@ async def test_a_failed_transaction_leaves_nothing_behind(store: Store) -> None:
     assert await store.db.fetchall("SELECT * FROM audit_log") == []
 
 
+@pytest.mark.sqlite_only  # a second sqlite3 connection, PRAGMAs
 async def test_cancelled_while_waiting_for_the_write_lock_the_connection_stays_usable(
     store: Store,
 ) -> None:
@@ -59,12 +60,14 @@ async def test_nested_transactions_join_the_outer_one(store: Store) -> None:
     assert await store.db.fetchall("SELECT * FROM audit_log") == []
 
 
+@pytest.mark.sqlite_only  # a second sqlite3 connection, PRAGMAs
 async def test_a_database_error_comes_out_as_a_store_error(store: Store) -> None:
     with pytest.raises(StoreError) as raised:
         await store.db.execute("INSERT INTO no_such_table VALUES (1)")
     assert isinstance(raised.value.__cause__, sqlite3.OperationalError)
 
 
+@pytest.mark.sqlite_only  # a second sqlite3 connection, PRAGMAs
 async def test_a_write_lock_held_past_the_busy_timeout_is_store_busy(store: Store) -> None:
     await store.db.execute("PRAGMA busy_timeout = 50")
     other = sqlite3.connect(store.db.path, isolation_level=None)
@@ -124,6 +127,7 @@ async def test_a_cancellation_during_the_commit_waits_for_it_and_comes_after(sto
     assert events == ["kept"]
 
 
+@pytest.mark.sqlite_only  # a second sqlite3 connection, PRAGMAs
 async def test_a_failed_commit_is_rolled_back_and_the_connection_stays_usable(
     store: Store,
 ) -> None:

@@ -19,6 +19,8 @@ from assistant.settings import Settings
 from assistant.texts import Texts
 from store.db import Database
 
+pytestmark = pytest.mark.sqlite_only  # the database's files and their modes
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

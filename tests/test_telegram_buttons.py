@@ -81,6 +81,7 @@ def test_the_renderer_refuses_button_data_telegram_would_refuse() -> None:
             keyboard(Reply("a", ((Button("ok", fits), Button("too long", too_long)),)))
 
 
+@pytest.mark.sqlite_only  # shift_ids reads SQLite's catalogue (PRAGMA table_info, ...)
 async def test_every_button_the_flows_build_fits_with_the_widest_ids(
     store: Store, settings: Settings, clock: ManualClock, area: AreaData
 ) -> None:

@@ -127,7 +127,7 @@ async def test_the_bot_waits_for_an_unreachable_bot_api_and_then_answers(
         port = probe.getsockname()[1]
     api = FakeBotApi(port=port)  # not started yet: connections are refused
     harness = TelegramHarness(api, settings, clock)
-    harness.store = await Store.open(harness.settings.db_path)
+    harness.store = await Store.open(harness.settings.db_target)
     harness.front = harness.build_front(harness.store, poll_timeout=1, startup_retry_first=0.2)
     task = asyncio.create_task(harness.front.run())
     try:

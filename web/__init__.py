@@ -1,7 +1,9 @@
 """The staff web console (issue #12): one Starlette app, served by uvicorn in ``main.py run``.
 
     app.py          ``create_app(services)``: the ASGI app, its middleware and error pages
-    routes.py       THE route table (the Telegram webhook will join it later)
+    routes.py       THE route table: the console, /healthz, /readyz, the Telegram webhook
+    telegram_hook.py  POST /telegram/webhook: secret header, JSON, handed to ``main.py``'s receiver
+    health.py       /healthz (alive) and /readyz (database and the given probes answer)
     context.py      ``Services``: what ``main.py`` hands the handlers (store, tickets, clock, ...)
     guard.py        who is asking: the session cookie, idle timeout, role, CSRF, per route
     security.py     pure rules: tokens, CSRF values, TOTP steps, lockout, the security headers

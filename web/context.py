@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from starlette.requests import Request
 
@@ -32,6 +32,28 @@ class ServiceLevel(Protocol):
         ...
 
 
+class UpdateReceiver(Protocol):
+    """Where ``POST /telegram/webhook`` hands a pushed update (``bot.webhook.WebhookUpdates``)."""
+
+    @property
+    def accepting(self) -> bool:
+        """False while the service drains (the route answers 503)."""
+        ...
+
+    async def handle(self, payload: Mapping[str, Any]) -> bool:
+        """Handle the update to its end; False: not taken (draining). ``ValueError``: not an
+        update."""
+        ...
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One part ``/readyz`` checks: its name (shown) and whether it answers now."""
+
+    name: str
+    check: Callable[[], Awaitable[bool]]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Services:
     """What ``create_app`` serves with; one per process."""
@@ -42,6 +64,8 @@ class Services:
     texts: Texts  # the customers' templates (FAQ answers in it/en)
     tickets: TicketService  # the same service as ``main.py tickets reply``
     service_level: ServiceLevel | None = None  # None: no "overdue" filter, no due times
+    telegram_updates: UpdateReceiver | None = None  # webhook mode: POST /telegram/webhook
+    probes: tuple[Probe, ...] = ()  # /readyz: checked beside the database (the Bot API, ...)
 
 
 def services(request: Request) -> Services:

@@ -1,8 +1,9 @@
-"""THE route table of the staff console (and, later, of the Telegram webhook): one list.
+"""THE route table of the staff console and the Telegram webhook: one list.
 
 ``page`` and ``action`` put a handler behind ``web.guard.guarded`` for its area: a session,
-the role's permission, and for POST the CSRF value. Only the login steps and the static files
-are open; ``tests/test_web_permissions.py`` checks that every other route is guarded.
+the role's permission, and for POST the CSRF value. Only the login steps, the static files,
+the health checks and the Telegram webhook (its own secret header) are open;
+``tests/test_web_permissions.py`` checks that every other route is guarded.
 """
 
 from __future__ import annotations
@@ -12,7 +13,17 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from web import admin, auth, customers, dashboard, inbox, operations, ticket
+from web import (
+    admin,
+    auth,
+    customers,
+    dashboard,
+    health,
+    inbox,
+    operations,
+    telegram_hook,
+    ticket,
+)
 from web.guard import Handler, guarded
 from web.permissions import Area
 
@@ -40,6 +51,10 @@ def routes() -> list[BaseRoute]:
         Route("/login/enrol", auth.enrol_form, methods=["GET"]),
         Route("/login/enrol", auth.enrol, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        # open to machines: the load balancer's checks, Telegram (checked by its secret header)
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/telegram/webhook", telegram_hook.telegram_webhook, methods=["POST"]),
         # every staff user
         action("/logout", auth.logout, Area.TICKETS),
         page("/", inbox.home, Area.TICKETS),

@@ -170,7 +170,7 @@ class Context:
             args = incoming.args[:MAX_PENDING_ARGS]
             pending = {"kind": "command", "command": incoming.command, "args": args}
         elif incoming.kind == "text" and incoming.text and len(incoming.text) <= MAX_PENDING_ARGS:
-            # only text a login-required text route claimed (a typed document number)
+            # only text that asked for the customer's data (a typed number, a request)
             pending = {"kind": "text", "text": incoming.text}
         else:
             return False

@@ -92,7 +92,9 @@ All states and transitions of one flow live in one module::
   flow ended answers "questo pulsante non è più valido".
 * Free text outside any flow goes to the first ``@text_route(recognises, login_required=...)``
   whose ``recognises(text)`` is true (``assistant/flows/invoices.py`` claims typed document
-  numbers), else to the one ``@text_handler`` (the FAQ, ``assistant/flows/faq_chat.py``).
+  numbers), else to the one ``@text_handler`` (``assistant/flows/faq_chat.py``: a request in
+  the customer's own words, ``assistant/flows/requests.py``, else the FAQ). A handler that needs
+  a session it does not have calls ``ctx.assistant.ask_login(ctx)``: the request runs after it.
 * E-mails: queue them with ``store.outbox.enqueue`` inside the transaction of the change that
   causes them (``assistant/account_mail.queue_mail`` renders ``mail/<name>`` templates), then
   call ``ctx.assistant.mail_queued()`` so the sender wakes up at once.
@@ -103,7 +105,10 @@ A ``Reply`` can carry ``Attachment(filename, path=..., caption=..., document_id=
 file_id=...)``. The Telegram front-end sends by ``file_id`` when given and falls back to
 uploading ``path`` when Telegram refuses it; after an upload it calls
 ``registry.document_delivered(attachment, new_file_id)``, which runs the ``document_sent`` hooks
-the composition root gave ``load_flows(document_sent=...)`` (they store the id).
+the composition root gave ``load_flows(document_sent=...)`` (they store the id: on the document,
+or under ``cache_key`` for a file that is none). A file made for one answer alone (a year's ZIP,
+``assistant/flows/bundles.py``) is ``temporary=True``: the core removes it once the front-end
+delivered it, or failed to.
 
 Texts
 -----

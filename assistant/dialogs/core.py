@@ -22,6 +22,7 @@ from assistant.dialogs.messages import (
     Outcome,
     Reply,
     canonical_command,
+    discard_temporary_files,
 )
 from assistant.dialogs.pages import MessageLimit
 from assistant.dialogs.registry import Flow, Registry, Route, load_flows
@@ -77,11 +78,16 @@ class Assistant:
 
     async def handle(self, incoming: Incoming, *, deliver: Deliver | None = None) -> Outcome:
         """Handle one update. With ``deliver``, the outcome is rendered inside the chat's turn,
-        so the answers of one chat never interleave."""
+        so the answers of one chat never interleave, and its temporary files (a ZIP made for
+        this answer) are removed afterwards, delivered or not; without it, the caller renders
+        the outcome and removes them (``discard_temporary_files``)."""
         async with self._locks.hold(f"{incoming.channel}:{incoming.chat_id}"):
             outcome = await self._handle_safely(incoming)
             if deliver is not None:
-                await deliver(outcome)
+                try:
+                    await deliver(outcome)
+                finally:
+                    discard_temporary_files(outcome.replies)
             return outcome
 
     async def document_delivered(self, attachment: Attachment, file_id: str) -> None:
@@ -152,6 +158,7 @@ class Assistant:
         so its flow stays where it was before the turn (a secret typed is still deleted)."""
         lang = ctx.lang if ctx else self.language_for(incoming.language_code)
         deletes = tuple(ctx.delete_ids) if ctx else ()
+        discard_temporary_files(ctx.replies if ctx else ())  # answers that will not be sent
         return Outcome((Reply(self.texts.render(lang, template)),), deletes, None)
 
     async def _context(self, incoming: Incoming) -> Context:
@@ -262,11 +269,16 @@ class Assistant:
         if current is not None:
             await current[0].ask(ctx, current[1])
 
+    def ask_login(self, ctx: Context) -> None:
+        """What needs a session was asked without one: say so with the login buttons, and
+        remember the request to run it right after the login (``_resume_request``)."""
+        template = "session/expired" if ctx.session_expired else "session/login_needed"
+        resumes = ctx.remember_request()
+        ctx.say(template, buttons=self._login_buttons(ctx), resumes=resumes)
+
     async def _run(self, ctx: Context, route: Route) -> None:
         if route.login_required and ctx.account is None:
-            template = "session/expired" if ctx.session_expired else "session/login_needed"
-            resumes = ctx.remember_request()  # run after the login (_resume_request)
-            ctx.say(template, buttons=self._login_buttons(ctx), resumes=resumes)
+            self.ask_login(ctx)
             return
         await route.handler(ctx)
 

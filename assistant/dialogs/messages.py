@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -152,6 +154,8 @@ class Attachment:
     caption: str = ""
     document_id: int | None = None  # our documents.id, to remember Telegram's file_id
     file_id: str | None = None
+    cache_key: str | None = None  # not a document: the key its Telegram file_id is kept under
+    temporary: bool = False  # made for this answer alone: removed once delivered, or not
 
 
 @dataclass(frozen=True)
@@ -183,3 +187,12 @@ class Outcome:
     def texts(self) -> list[str]:
         """The replies' texts (handy in tests and in the console)."""
         return [reply.text for reply in self.replies]
+
+
+def discard_temporary_files(replies: Iterable[Reply]) -> None:
+    """Remove the files made for these replies alone (``Attachment.temporary``), sent or not."""
+    for reply in replies:
+        document = reply.document
+        if document is not None and document.temporary and document.path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                document.path.unlink()

@@ -1,4 +1,5 @@
-"""Free text outside a flow goes to the FAQ matcher; its choices come back as ``faq:<id>``."""
+"""Free text outside a flow: a request about the customer's own data (``requests``), else the
+FAQ matcher; its choices come back as ``faq:<id>``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from assistant.dialogs.conversation import Button, Context, Reply, button, text_handler
 from assistant.errors import NotFound
+from assistant.flows.requests import take_text
 from assistant.texts import LANGUAGES
 
 if TYPE_CHECKING:
@@ -22,14 +24,17 @@ def _send(ctx: Context, reply: FaqReply) -> None:
 
 @text_handler
 async def free_text(ctx: Context) -> None:
-    """Answer a question from the FAQ, ask "Intendevi…?", or say it was not understood."""
+    """A request about the customer's own data (``requests.take_text``, which sees the FAQ's
+    verdict too), else answer from the FAQ, ask "Intendevi…?", or say it was not understood."""
     matcher = ctx.assistant.faq
-    if matcher is None:
+    match = matcher.match(ctx.text) if matcher is not None else None
+    if await take_text(ctx, match):
+        return
+    if match is None:
         ctx.say("errors/not_understood")
         return
     from assistant.faq import faq_reply
 
-    match = matcher.match(ctx.text)
     lang = match.language if match.language in LANGUAGES else ctx.lang
     _send(ctx, faq_reply(ctx.assistant.texts, ctx.settings, match, lang))
     if match.kind == "answer" and match.faq_id is not None:  # settled without a person

@@ -30,6 +30,8 @@ from assistant.dialogs.conversation import (
     text_route,
 )
 from assistant.dialogs.pages import fit_page, in_rows, nav_row
+from assistant.document_bundles import pdf_filename
+from assistant.flows.bundles import bundle_button
 from assistant.ownership import (
     customer_id,
     int_parts,
@@ -55,7 +57,6 @@ TYPED_DOCUMENT = re.compile(
     r"(?P<number>[A-Za-z0-9][A-Za-z0-9/._-]{0,40})\s*[.!?]?\s*$",
     re.IGNORECASE,
 )
-_UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def typed_document_number(text: str) -> str | None:
@@ -69,19 +70,18 @@ def typed_document_number(text: str) -> str | None:
 
 
 def file_id_keeper(store: Store) -> DocumentSentHook:
-    """The ``document_sent`` hook that remembers Telegram's file_id of an uploaded PDF."""
+    """The ``document_sent`` hook that remembers Telegram's file_id of an uploaded PDF (on its
+    document) or of a year's ZIP (under its ``cache_key``, see ``assistant/flows/bundles.py``)."""
 
     async def keep_file_id(attachment: Attachment, file_id: str) -> None:
-        if attachment.document_id is not None and file_id != attachment.file_id:
+        if file_id == attachment.file_id:
+            return
+        if attachment.document_id is not None:
             await store.documents.set_telegram_file_id(attachment.document_id, file_id)
+        elif attachment.cache_key is not None:
+            await store.chats.keep_telegram_file_id(attachment.cache_key, file_id)
 
     return keep_file_id
-
-
-def pdf_filename(number: str) -> str:
-    """The document number made safe for a file name: ``2024/000123`` → ``2024-000123.pdf``."""
-    safe = _UNSAFE_FILE_CHARS.sub("-", number).strip("-.") or "documento"
-    return f"{safe[:100]}.pdf"
 
 
 @command("fatture", login_required=True)
@@ -224,6 +224,8 @@ async def show_documents(ctx: Context, contract_id: int, year: int, offset: int)
     )
     if nav:
         rows.append(nav)
+    if offset > 0 or len(documents) > 1:  # the year has several documents: all in one file
+        rows.append([bundle_button(ctx, year, contract_id)])
     rows.append([Button(ctx.render("contracts/labels", key="change_year"), f"inv:y:{contract_id}")])
     ctx.send(Reply(text, tuple(tuple(row) for row in rows)))
 

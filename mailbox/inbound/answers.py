@@ -86,8 +86,12 @@ class MailAnswers:
                 max_mb=max(1, self.settings.mail_max_bytes // MEGABYTE),
             )
         else:
-            account_data = decision.asks_for_account_data
-            body = self.body(ticket, "acknowledgement", account_data=account_data)
+            body = self.body(
+                ticket,
+                "acknowledgement",
+                account_data=decision.asks_for_account_data,
+                document_request=decision.asks_for_document,
+            )
         kind = decision.reply or "acknowledgement"
         self._send(writer, ticket, mail, kind, body, f"inbound:{inbound_id}", now)
 

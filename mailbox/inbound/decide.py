@@ -79,6 +79,7 @@ class Decision:
     reason: str = ""  # which rule fired, for logs and staff; no personal data
     loop_guarded: bool = False  # an answer was due but the loop guard held it back
     asks_for_account_data: bool = False  # mentions invoices/contracts: point to the bot
+    asks_for_document: bool = False  # a document request: the bot sends it when asked so
 
     @property
     def outcome(self) -> str:
@@ -124,6 +125,7 @@ def decide(
         language=language,
         reason=f"new ({triage.needs_person})" if triage.needs_person else "new",
         asks_for_account_data=triage.asks_for_account_data,
+        asks_for_document=triage.asks_for_document,
     )
     return _guard(decision, triage, facts, auto_reply_limit)
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 
+from assistant.requests.model import DocumentRequest
+from assistant.requests.parse import parse_request
 from mailbox.inbound.parse import ParsedMail
 from mailbox.inbound.question import NO_QUESTION, Question, find_question
 from mailbox.inbound.reports import SYSTEM_SENDERS
@@ -114,6 +117,7 @@ class Triage:
     asks_for_account_data: bool  # mentions invoices, contracts...: the answer points to the bot
     sender: str  # the From address, lower case, or ""
     reply_to: str  # where an automatic answer would go, or "" (nowhere)
+    asks_for_document: bool = False  # "mandatemi la fattura di marzo": the answer says the bot can
 
 
 def triage(mail: ParsedMail, own_addresses: Sequence[str]) -> Triage:
@@ -122,6 +126,7 @@ def triage(mail: ParsedMail, own_addresses: Sequence[str]) -> Triage:
     person = not automatic and not mail.header_only
     question = find_question(mail.text, mail.subject) if person else NO_QUESTION
     text = f"{mail.subject}\n{question.text or mail.new_text}"
+    document = person and asks_for_document(mail.subject, question.texts, mail.date)
     return Triage(
         automatic=automatic,
         failure_report=automatic is not None and is_failure_report(mail),
@@ -129,10 +134,23 @@ def triage(mail: ParsedMail, own_addresses: Sequence[str]) -> Triage:
         question=question,
         needs_person=question.staff_topic or documents_attached(mail),
         language=detect_language(text),
-        asks_for_account_data=bool(ACCOUNT_DATA.search(text)),
+        asks_for_account_data=document or bool(ACCOUNT_DATA.search(text)),
         sender=mail.sender,
         reply_to=mail.reply_to,
+        asks_for_document=document,
     )
+
+
+def asks_for_document(subject: str, texts: Sequence[str], sent: datetime | None) -> bool:
+    """Whether the chat's request parser, knowing no contracts (a From can be forged), reads a
+    document request in the subject or one of the mail's requests. The mail's own date is its
+    "today" (the day it is read, for a mail without one)."""
+    today = sent.date() if sent is not None else date.today()
+    for line in (subject, *texts):
+        found = parse_request(line, (), today) if line.strip() else None
+        if found is not None and isinstance(found.request, DocumentRequest):
+            return True
+    return False
 
 
 def automatic_reason(mail: ParsedMail, own_addresses: Sequence[str]) -> str | None:

@@ -9,11 +9,20 @@
     api.files[file_id]                     # bytes of every uploaded document
     await api.stop()
 
+Webhook mode, as Telegram pushes: after the bot's ``setWebhook`` (``api.webhook``: url, secret)
+
+    pushed = api.push_text(42, "/start")   # the same updates, then
+    status = await api.post_update(pushed) # POSTed to the webhook with the secret header: 200
+    await api.post_update(pushed, secret=None)           # without it (403 expected)
+    await api.post_update(pushed, url=other_replica_url) # a retry that reaches another replica
+    api.hold_sends(); ...; api.release_sends()           # sends wait (an update "in hand")
+    api.down = True                                      # every call fails (503): Bot API down
+
 It implements what python-telegram-bot calls: getMe, getUpdates (long poll with ``timeout``,
 confirming updates by ``offset``), sendMessage, editMessageText, editMessageReplyMarkup,
 answerCallbackQuery, deleteMessage, sendDocument (multipart upload → a new file_id, or an
 existing file_id; an unknown one gets 400), setMyCommands/getMyCommands/deleteMyCommands,
-deleteWebhook, getWebhookInfo, close, logOut. Unknown methods get 404.
+setWebhook, deleteWebhook, getWebhookInfo, close, logOut. Unknown methods get 404.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 TOKEN = "123456789:TEST-token-abcdefghijklmnopqrstuvwxyz012"
@@ -73,6 +83,15 @@ class ApiCall:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """What the bot registered with ``setWebhook``."""
+
+    url: str
+    secret: str | None
+    allowed_updates: list[str] | None
+
+
+@dataclass(frozen=True)
 class Pushed:
     """An update the test queued: its update_id and (for messages) the message_id."""
 
@@ -99,6 +118,12 @@ class FakeBotApi:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._closing = False
+        self.webhook: Webhook | None = None  # the last setWebhook
+        self.down = False  # True: every call answers 503 (the Bot API is unreachable)
+        self._pushed: dict[int, dict[str, Any]] = {}  # every update made, for post_update
+        self._sends_open = asyncio.Event()
+        self._sends_open.set()
+        self.sends_waiting = 0  # sends held by ``hold_sends``
 
     @property
     def url(self) -> str:
@@ -185,6 +210,45 @@ class FakeBotApi:
         }
         return self._push({"callback_query": query}, None)
 
+    async def post_update(
+        self,
+        pushed: Pushed | int,
+        *,
+        url: str | None = None,
+        secret: str | bool | None = True,
+        body: bytes | None = None,
+    ) -> int:
+        """POST an update to the webhook as Telegram does; the HTTP status. ``url``: another
+        address (a retry reaching another replica); ``secret``: True the registered one, None
+        no header, a text that header; ``body``: raw bytes instead of the update's JSON."""
+        update_id = pushed if isinstance(pushed, int) else pushed.update_id
+        target = url or (self.webhook.url if self.webhook else None)
+        assert target, "no webhook registered (setWebhook) and no url given"
+        headers = {"Content-Type": "application/json"}
+        token = (self.webhook.secret if self.webhook else None) if secret is True else secret
+        if isinstance(token, str):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = token
+        data = body if body is not None else json.dumps(self._pushed[update_id]).encode()
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(target, data=data, headers=headers) as response,
+        ):
+            await response.read()
+            return response.status
+
+    def hold_sends(self) -> None:
+        """From now on sendMessage/sendDocument wait for ``release_sends`` before answering."""
+        self._sends_open.clear()
+
+    def release_sends(self) -> None:
+        """Let held sends (and later ones) through."""
+        self._sends_open.set()
+
+    async def wait_sends_held(self, count: int = 1, timeout: float = 10.0) -> None:
+        """Wait until ``count`` sends are being held."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: self.sends_waiting >= count)
+
     def forbid(self, chat_id: int | str) -> None:
         """From now on every call for this chat gets 403 (the user blocked the bot)."""
         self.forbidden.add(str(chat_id))
@@ -212,7 +276,11 @@ class FakeBotApi:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
+        if self.down:
+            return _error(503, "Service Unavailable")
         params, files = await _read(request)
+        if method in ("sendMessage", "sendDocument") and not self._sends_open.is_set():
+            await self._held()
         chat_id = params.get("chat_id")
         if chat_id is not None and str(chat_id) in self.forbidden:
             await self._record(method, params, files, None)
@@ -229,6 +297,15 @@ class FakeBotApi:
             return _error(error.code, error.description)
         await self._record(method, params, files, result)
         return _ok(result)
+
+    async def _held(self) -> None:
+        async with self._changed:
+            self.sends_waiting += 1
+            self._changed.notify_all()
+        try:
+            await self._sends_open.wait()
+        finally:
+            self.sends_waiting -= 1
 
     async def _record(
         self, method: str, params: dict[str, Any], files: dict[str, bytes], result: Any
@@ -304,11 +381,18 @@ class FakeBotApi:
         self.commands.pop(params.get("language_code") or "", None)
         return True
 
+    def _m_setWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        allowed = params.get("allowed_updates")
+        self.webhook = Webhook(params["url"], params.get("secret_token"), allowed)
+        return True
+
     def _m_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self.webhook = None
         return True
 
     def _m_getWebhookInfo(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        url = self.webhook.url if self.webhook else ""
+        return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
 
     def _m_close(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return True
@@ -320,6 +404,7 @@ class FakeBotApi:
     def _push(self, body: dict[str, Any], message_id: int | None) -> Pushed:
         update_id = next(self._update_ids)
         self._updates.append({"update_id": update_id, **body})
+        self._pushed[update_id] = {"update_id": update_id, **body}
         asyncio.get_running_loop().create_task(self._notify())
         return Pushed(update_id, message_id)
 
