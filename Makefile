@@ -18,8 +18,18 @@ run: $(STAMP)
 system-packages:
 	@bash .ci/system-packages
 
+# The PostgreSQL leg: the storage-heavy tests, the end-to-end journeys and the replicas' faults,
+# again on a throwaway PostgreSQL cluster (the whole suite twice would pass 10 minutes).
+PG_TESTS := $(addprefix tests/test_,$(addsuffix .py,\
+	store_postgres smoke_store store_db store_bank tickets inbox_store staff_views \
+	outbox_claims notices notices_telegram communications contracts invoices pending_action \
+	mailbox_ledger mailbox_worker import_concurrency staff_accounts dialogs_registration \
+	telegram_e2e webhook webhook_main requests_telegram bundles web_tickets \
+	notices_in_flight outgoing_lost_connection replicas_leadership replicas_start replicas_faults))
+
 test: system-packages $(STAMP)
 	$(BIN)/python -m pytest -q
+	AREACLIENTI_TEST_BACKEND=postgresql $(BIN)/python -m pytest -q $(PG_TESTS)
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

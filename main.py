@@ -283,11 +283,19 @@ def notice_sender(
     settings: Settings, store: Store, notifier: Notifier, clock: Clock, lease: timedelta
 ) -> TelegramNoticeSender:
     """The Telegram notice sender at TELEGRAM_NOTICES_PER_SECOND (the whole bot's budget: the
-    service runs it on the leader replica alone)."""
+    service runs it on the leader replica alone), with at most TELEGRAM_NOTICES_IN_FLIGHT
+    messages sent and not yet recorded (what a kill -9 may repeat)."""
     from assistant.notice_delivery import TelegramNoticeSender
 
     pacing = dataclasses.replace(notifier.pacing, per_second=settings.telegram_notices_per_second)
-    return TelegramNoticeSender(store, notifier, clock, pacing=pacing, lease=lease)
+    return TelegramNoticeSender(
+        store,
+        notifier,
+        clock,
+        pacing=pacing,
+        lease=lease,
+        max_in_flight=settings.telegram_notices_in_flight,
+    )
 
 
 def mailbox_worker(

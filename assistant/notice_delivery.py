@@ -19,11 +19,14 @@ Pacing: the notifier declares the ``Pacing`` its channel needs (Telegram's numbe
 ``bot/telegram_render.py``): at most ``per_second`` messages per second overall, evenly spaced,
 and at most one message per ``chat_interval_seconds`` to one chat, one at a time. A kill
 between the channel's acceptance and the status update resends the messages then on the wire
-once their claims lapse (at-least-once; the window is one round trip, at most
-``max_in_flight`` messages). A database away for a moment (a restart) delays the status
-update, which is retried, rather than cause a resend. A cancelled sender lets the messages
-already on the wire settle first. With several replicas one leader runs the sender
-(``assistant.leadership``): the pace is the bot's, not each replica's.
+once their claims lapse (at-least-once): at most ``max_in_flight`` of them, the claimed and not
+yet settled ones. ``main.py`` sets it from TELEGRAM_NOTICES_IN_FLIGHT: 1 on PostgreSQL, where
+replicas run and a killed leader may repeat one notice at most (claim, send, record, then the
+next: the pace is then also at most one per round trip), ``MAX_IN_FLIGHT`` on SQLite. A
+database away for a moment (a restart) delays the status update, which is retried, rather than
+cause a resend. A cancelled sender lets the messages already on the wire settle first. With
+several replicas one leader runs the sender (``assistant.leadership``): the pace is the bot's,
+not each replica's.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from store.store import Store
 
 logger = logging.getLogger(__name__)
 
-MAX_IN_FLIGHT = 25
+MAX_IN_FLIGHT = 25  # messages sent and not yet recorded, one process (SQLite)
 POLL_SECONDS = 1.0
 MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(seconds=30)

@@ -77,6 +77,7 @@ class Settings:
     telegram_webhook_url: str | None = None  # https://…/telegram/webhook, in webhook mode
     telegram_webhook_secret: str | None = field(default=None, repr=False)  # never logged
     telegram_notices_per_second: int = 25  # one budget per bot token (the leader paces it)
+    telegram_notices_in_flight: int = 25  # sent, not yet recorded: what a kill -9 may repeat
     claim_lease_seconds: int = 300  # a killed replica's claimed mails/notices wait this long
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -210,6 +211,7 @@ class Settings:
             ),
             db_busy_timeout_seconds=_int(env, "DB_BUSY_TIMEOUT_SECONDS", 30, 1, 3600),
             telegram_notices_per_second=_int(env, "TELEGRAM_NOTICES_PER_SECOND", 25, 1, 1000),
+            telegram_notices_in_flight=_notices_in_flight(env),
             claim_lease_seconds=_int(env, "CLAIM_LEASE_SECONDS", 300, 5, 24 * 3600),
             staff_web_host=env.get("STAFF_WEB_HOST", "127.0.0.1").strip(),
             staff_web_port=_int(env, "STAFF_WEB_PORT", 8080, 1, 65535),
@@ -241,6 +243,12 @@ def _telegram_webhook(env: Mapping[str, str]) -> tuple[str, str | None, str | No
                 "webhook mode needs 1 to 256 characters of A-Z, a-z, 0-9, _ and -",
             )
     return mode, (url.strip() if url else None), secret
+
+
+def _notices_in_flight(env: Mapping[str, str]) -> int:
+    """TELEGRAM_NOTICES_IN_FLIGHT: 1 by default on PostgreSQL, where replicas run and a killed
+    leader must repeat one notice at most; 25 on SQLite's one process (faster on a slow link)."""
+    return _int(env, "TELEGRAM_NOTICES_IN_FLIGHT", 1 if _db_url(env) else 25, 1, 100)
 
 
 def _db_url(env: Mapping[str, str]) -> str | None:

@@ -2,7 +2,7 @@
 replicas sharing PostgreSQL, side by side in one run.
 
     .venv/bin/python bench/replicas.py [--customers 2000] [--seconds 8] [--concurrency 32]
-                                       [--legs sqlite,postgresql,replicas]
+                                       [--legs sqlite,postgresql,replicas] [--unix-socket]
 
 Each leg starts real ``main.py run`` processes (webhook mode: ``TELEGRAM_MODE=webhook``, each
 replica on its own ``STAFF_WEB_PORT``) over a fresh database of ``--customers`` customers, each
@@ -231,6 +231,9 @@ async def main(args: argparse.Namespace) -> int:
                 assert cluster is not None
                 cluster.admin(f"CREATE DATABASE bench_{key}")
                 target = cluster.url(f"bench_{key}")
+                if args.unix_socket:  # the server's socket directory instead of TCP on 127.0.0.1
+                    target = (f"postgresql://postgres@/bench_{key}"
+                              f"?host={cluster.folder}&port={cluster.port}")  # fmt: skip
             where = cluster.folder if cluster is not None and leg.postgres else None
             found[key] = await run_leg(leg, target, home, args, api, smtp, where)
             f = found[key]
@@ -253,6 +256,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=8.0, help="of bot turns per leg")
     parser.add_argument("--concurrency", type=int, default=32, help="customers typing at once")
     parser.add_argument("--legs", default="sqlite,postgresql,replicas")
+    parser.add_argument("--unix-socket", action="store_true",
+                        help="reach PostgreSQL through its Unix socket, not TCP")  # fmt: skip
     return parser.parse_args()
 
 

@@ -9,23 +9,46 @@ connections: ``pg_advisory_lock``, the turn, ``pg_advisory_unlock``, and the con
 for the next turn. At most ``size`` chats hold or wait for their lock at once per process (the
 others wait here, holding nothing). A connection whose unlock did not complete (an error, a
 cancellation) is closed, which ends its session and so releases whatever it held.
+
+Fewer round trips: ``hold(name, then=query)`` sends the lock and ``then`` as one simple-protocol
+query string (two statements, one round trip); under READ COMMITTED the second statement takes
+its snapshot after the first returned, so it sees everything committed before the lock was
+granted, as if sent after it. ``HeldChat.then_row`` is its first row, and ``HeldChat.execute``
+runs more statements on the held connection from the event loop (no worker thread to wake).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from store.postgres_conn import store_error
 from store.postgres_sql import lock_key
 
 DEFAULT_SIZE = 20
 IDLE = psycopg.pq.TransactionStatus.IDLE  # a connection fit for the next turn
+
+
+class HeldChat:
+    """A chat lock held on its connection: the row its companion query gave, more statements."""
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any], then_row: Any) -> None:
+        self._conn = conn
+        self.then_row = then_row  # the first row of ``hold``'s ``then`` (None: none or no query)
+
+    async def execute(self, query: str, params: Sequence[Any] = ()) -> int:
+        """Run one PostgreSQL statement (autocommit) on the lock's connection; rows changed."""
+        try:
+            cursor = await self._conn.execute(query, params)
+        except psycopg.Error as exc:
+            raise store_error(exc) from exc
+        return cursor.rowcount
 
 
 class ChatLockPool:
@@ -38,16 +61,23 @@ class ChatLockPool:
         self._closed = False
 
     @asynccontextmanager
-    async def hold(self, name: str) -> AsyncIterator[None]:
-        """Hold the advisory lock ``name`` while the block runs (waiting as long as it takes)."""
+    async def hold(self, name: str, then: sql.Composable | None = None) -> AsyncIterator[HeldChat]:
+        """Hold the advisory lock ``name`` while the block runs (waiting as long as it takes);
+        ``then``, a statement without parameters, runs right after the lock is granted, in the
+        same round trip."""
         key = lock_key(name)
+        lock = sql.SQL("SELECT pg_advisory_lock({})").format(sql.Literal(key))
+        query = lock if then is None else sql.SQL("; ").join([lock, then])
         async with self._slots:
             conn = await self._connection()
             reusable = False
             try:
-                await conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+                cursor = await conn.execute(query)
+                row = None
+                if then is not None and cursor.nextset():
+                    row = await cursor.fetchone()
                 try:
-                    yield
+                    yield HeldChat(conn, row)
                 finally:
                     await conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
                     reusable = True

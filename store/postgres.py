@@ -7,17 +7,19 @@ they run on worker threads, each with a pooled synchronous psycopg connection wr
 like the sqlite3 connection they expect (``store.postgres_conn``, SQL translated by
 ``store.postgres_sql``). The event loop never waits on the database either way.
 
-Transactions: ``transaction()`` checks one connection out of the pool, sends ``BEGIN`` and
-takes ``pg_advisory_xact_lock(WRITE)``: the counterpart of SQLite's ``BEGIN IMMEDIATE``, one
-writer at a time across every replica, so the repositories' check-then-write logic stays
-correct unchanged. Its statements run, in the order queued, on the transaction's own thread
-(``store.thread``); nested calls from the same task join it; COMMIT is awaited to its end. An
-in-process ``asyncio.Lock`` queues this process's coroutines before they take a connection, so
-they do not hold several connections waiting on the advisory lock. Calls outside a transaction
-run in autocommit on any pooled connection, several at once. A statement waits at most the busy
-timeout for a lock (``lock_timeout``) and runs at most the statement timeout; either ends in
-``StoreBusy``. A connection the server ended (a restart) is noticed when checked out and replaced
-(``_check_connection``, no round trip for a live one).
+Transactions: ``transaction()``'s first statement checks one connection out of the pool and
+sends, in one round trip (pipeline mode), ``BEGIN``, ``pg_advisory_xact_lock(WRITE)`` and
+itself: the lock is the counterpart of SQLite's ``BEGIN IMMEDIATE``, one writer at a time across
+every replica, taken before any statement of the transaction runs, so the repositories'
+check-then-write logic stays correct unchanged (a transaction that runs no statement takes
+nothing and commits nothing). Its statements run, in the order queued, on the transaction's own
+thread (``store.thread``); nested calls from the same task join it; COMMIT is awaited to its
+end. An in-process ``asyncio.Lock`` queues this process's coroutines before they take a
+connection, so they do not hold several connections waiting on the advisory lock. Calls outside
+a transaction run in autocommit on any pooled connection, several at once. A statement waits at
+most the busy timeout for a lock (``lock_timeout``) and runs at most the statement timeout;
+either ends in ``StoreBusy``. A connection the server ended (a restart) is noticed when checked
+out and replaced (``_check_connection``, no round trip for a live one).
 
 ``advisory_lock(name)`` / ``try_advisory_lock(name)`` hold a session-level advisory lock on a
 connection of their own for as long as the block runs (leadership, per-chat order).
@@ -40,12 +42,13 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import psycopg
+from psycopg import pq
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from store.db import MIGRATIONS_DIR, Database, LockHold, migrations
 from store.errors import StoreBusy, StoreError
 from store.postgres_conn import Connection, configure, store_error
-from store.postgres_locks import PgLockHold, lock_connection
+from store.postgres_locks import LockConnections
 from store.postgres_sql import lock_key, public_url, split_statements
 from store.thread import DatabaseThread, to_the_end
 
@@ -58,6 +61,7 @@ PG_MIGRATIONS_DIR = MIGRATIONS_DIR / "postgresql"
 DEFAULT_POOL_SIZE = 5
 DEFAULT_STATEMENT_TIMEOUT = 30.0
 WRITE_LOCK = lock_key("write")  # every transaction's, as BEGIN IMMEDIATE on SQLite
+OPENING = ("BEGIN", f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")  # a transaction's first words
 MIGRATION_LOCK = "migrate"
 
 _in_transaction: contextvars.ContextVar[PostgresDatabase | None] = contextvars.ContextVar(
@@ -118,10 +122,14 @@ class PostgresDatabase(Database):
         self._thread = DatabaseThread("store pg transaction")
         self._lock = asyncio.Lock()
         self._tx: Connection | None = None  # the open transaction's, on its thread only
+        # transactions opened (counted on the loop) and ended (on their thread): while more
+        # were opened, the first job of the open one takes the connection
+        self._opened = self._ended = 0
         self._tables_with_id: frozenset[str] = frozenset()
         self._service_lock = None
         self._closed = False
         self._named_locks = {}
+        self._lock_connections = LockConnections(url)  # leadership, migrations
 
     @classmethod
     async def open(  # type: ignore[override]
@@ -159,6 +167,7 @@ class PostgresDatabase(Database):
             return
         self._closed = True
         try:
+            await self._lock_connections.close()
             await self._workers.call(self._pool.close)
         finally:
             self._workers.stop()
@@ -205,11 +214,7 @@ class PostgresDatabase(Database):
         async with self._lock:
             token = _in_transaction.set(self)
             try:
-                try:
-                    await self._thread.call(self._guarded(self._begin))
-                except BaseException:
-                    await self._thread.call(self._guarded(self._end, False))
-                    raise
+                self._opened += 1  # its first statement's job takes a connection
                 try:
                     yield self
                 except BaseException:
@@ -223,18 +228,19 @@ class PostgresDatabase(Database):
     async def advisory_lock(self, name: str) -> AsyncIterator[LockHold]:
         """Hold the session-level advisory lock ``name`` (on a connection of its own) while
         the block runs, waiting for it as long as it takes."""
-        async with lock_connection(self.url) as conn:
-            await conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(name),))
-            yield PgLockHold(True, conn)
+        async with self._lock_connections.hold(name, wait=True) as hold:
+            yield hold
 
     @asynccontextmanager
     async def try_advisory_lock(self, name: str) -> AsyncIterator[LockHold]:
         """Hold the advisory lock ``name`` while the block runs if it is free now (the hold
         is false if not)."""
-        async with lock_connection(self.url) as conn:
-            cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(name),))
-            row = await cursor.fetchone()
-            yield PgLockHold(bool(row and row[0]), conn)
+        async with self._lock_connections.hold(name, wait=False) as hold:
+            yield hold
+
+    def joined(self) -> bool:
+        """Whether a call from here joins the caller's open ``transaction()``."""
+        return _in_transaction.get() is self
 
     async def execute_alone(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement as its own transaction (autocommit), in one hop; return the rows
@@ -294,28 +300,33 @@ class PostgresDatabase(Database):
             return function(Connection(raw, self._tables_with_id), *args, **kwargs)
 
     def _transaction(self) -> Connection:
+        if self._tx is None and self._opened > self._ended:
+            self._begin()
         if self._tx is None:
             raise StoreError("no transaction is open on this connection")
         return self._tx
 
     def _begin(self) -> None:
+        """A pooled connection for the transaction; BEGIN and the write lock go with the
+        first statement, in its round trip."""
         raw = self._pool.getconn()
-        self._tx = Connection(raw, self._tables_with_id)
-        raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")  # one round trip
+        self._tx = Connection(raw, self._tables_with_id, OPENING)
 
     def _end(self, commit: bool) -> None:
         """COMMIT (or ROLLBACK), then the connection back to the pool, whatever happens."""
         tx, self._tx = self._tx, None
+        self._ended += 1
         if tx is None:
             return
+        opened, raw = tx.opened, tx.detach()  # not opened: no statement ran, nothing to end
         try:
-            if commit:
-                tx.raw.execute("COMMIT")
+            if commit and opened:
+                raw.execute("COMMIT")
         finally:
-            if tx.in_transaction and not tx.raw.closed:
+            if not raw.closed and raw.info.transaction_status != pq.TransactionStatus.IDLE:
                 with suppress(psycopg.Error):
-                    tx.raw.execute("ROLLBACK")
-            self._pool.putconn(tx.raw)
+                    raw.execute("ROLLBACK")
+            self._pool.putconn(raw)
 
     async def _read_tables(self) -> None:
         """The tables with an ``id`` column: their INSERTs return it, for ``lastrowid``."""

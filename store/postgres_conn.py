@@ -145,22 +145,57 @@ class Cursor:
 class Connection:
     """One pooled psycopg connection, behaving like the sqlite3 connection units of work use."""
 
-    def __init__(self, conn: psycopg.Connection[Any], tables_with_id: frozenset[str]) -> None:
-        self.raw = conn  # for what only PostgreSQL has (COPY)
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        tables_with_id: frozenset[str],
+        opening: tuple[str, ...] = (),
+    ) -> None:
+        self._raw = conn
         self._tables_with_id = tables_with_id
+        self._opening = opening  # statements that open the transaction, not sent yet
         self.total_changes = 0  # rows changed through this wrapper, like sqlite3's counter
 
     @property
+    def raw(self) -> psycopg.Connection[Any]:
+        """The psycopg connection, for what only PostgreSQL has (COPY); the transaction is
+        opened first if it was not yet."""
+        if self._opening:
+            opening, self._opening = self._opening, ()
+            self._raw.execute("; ".join(opening))  # no parameters: one round trip
+        return self._raw
+
+    def detach(self) -> psycopg.Connection[Any]:
+        """The psycopg connection as it is, to end the transaction (opening statements not
+        sent yet are dropped: nothing was begun)."""
+        self._opening = ()
+        return self._raw
+
+    @property
+    def opened(self) -> bool:
+        """Whether the opening statements were sent (a transaction that ran none has
+        nothing to commit)."""
+        return not self._opening
+
+    @property
     def in_transaction(self) -> bool:
-        """Whether a transaction is open on the connection."""
-        return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+        """Whether a transaction is open here (or will be, at the first statement)."""
+        return bool(self._opening) or self._raw.info.transaction_status != pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        """Run one statement (translated), as sqlite3's ``Connection.execute``."""
+        """Run one statement (translated), as sqlite3's ``Connection.execute``; the first of
+        a transaction goes in one round trip with the statements opening it (pipeline mode)."""
         translated = translate(sql, self._tables_with_id)
-        cursor = self.raw.cursor(row_factory=_row_factory)
+        cursor = self._raw.cursor(row_factory=_row_factory)
         try:
-            cursor.execute(translated.sql, translated.params(params))
+            if self._opening:
+                opening, self._opening = self._opening, ()
+                with self._raw.pipeline():
+                    for statement in opening:
+                        self._raw.execute(statement)
+                    cursor.execute(translated.sql, translated.params(params))
+            else:
+                cursor.execute(translated.sql, translated.params(params))
         except psycopg.Error as exc:
             cursor.close()
             raise store_error(exc) from exc

@@ -17,6 +17,12 @@ PostgreSQL's session-level ``pg_advisory_lock`` on the chat, held by the replica
 SQLite has one service per file (the service lock), so there the process's own turn is the
 whole lock, and it is dropped when the chat has no update in hand.
 
+On PostgreSQL the turn's own queries ride on the chat lock's connection, from the event loop:
+``handled_before`` of the turn's update is answered by a query sent with the lock, in its round
+trip (``ChatLockPool.hold``'s ``then``), and ``record_handled`` inside the turn runs there too;
+outside a turn both go through the engine as before. Same statements, same order, fewer round
+trips and no worker thread to wake.
+
 The update is recorded *after* it was handled: a delivery repeated while the first is still
 being handled waits for the turn, then finds it recorded; a replica killed in the middle leaves
 no record, so Telegram's retry is handled again elsewhere (at most that one update twice).
@@ -25,6 +31,7 @@ no record, so Telegram's retry is handled again elsewhere (at most that one upda
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 from collections.abc import AsyncIterator
@@ -32,13 +39,34 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from store.chat_locks import ChatLockPool
+from psycopg import sql
+
+from store.chat_locks import ChatLockPool, HeldChat
 from store.db import Database
 from store.postgres import PostgresDatabase
 from store.values import iso
 
 KEPT = timedelta(days=2)  # Telegram stops retrying an update after 24 hours
 PRUNE_EVERY = 1_000  # records between two prunings, per process
+RECORD = (
+    "INSERT INTO telegram_updates (update_id, handled_at) VALUES (?, ?)"
+    " ON CONFLICT (update_id) DO NOTHING"
+)
+RECORD_ON_LOCK = RECORD.replace("?", "%s")  # the same, for psycopg on the chat lock's connection
+HANDLED = "SELECT 1 FROM telegram_updates WHERE update_id = ?"
+
+
+@dataclass
+class _Held:
+    """The PostgreSQL chat turn in hand: its update, what the lock's round trip found."""
+
+    owner: ChatLockPool  # whose turn: another store's calls do not ride on it
+    update_id: int
+    chat: HeldChat
+    handled: bool | None  # the answer sent with the lock (None: used, ask again)
+
+
+_in_turn: contextvars.ContextVar[_Held | None] = contextvars.ContextVar("_in_turn", default=None)
 
 
 @dataclass
@@ -124,8 +152,21 @@ class UpdateRepo:
             if self._locks is None:  # SQLite: one service per file, the process's turn is all
                 yield
                 return
-            async with self._locks.hold(key):
-                yield
+            handled = sql.SQL(
+                "SELECT EXISTS (SELECT 1 FROM telegram_updates WHERE update_id = {})"
+            ).format(sql.Literal(int(update_id)))
+            async with self._locks.hold(key, then=handled) as chat:
+                found = chat.then_row is not None and bool(chat.then_row[0])
+                token = _in_turn.set(_Held(self._locks, update_id, chat, found))
+                try:
+                    yield
+                finally:
+                    _in_turn.reset(token)
+
+    def _held(self) -> _Held | None:
+        """This repository's PostgreSQL turn in hand here, if any."""
+        held = _in_turn.get()
+        return held if held is not None and held.owner is self._locks else None
 
     async def close(self) -> None:
         """Let the chat locks' connections go (``Store.close``)."""
@@ -134,19 +175,22 @@ class UpdateRepo:
 
     async def handled_before(self, update_id: int) -> bool:
         """Whether this update was handled already (by any replica)."""
-        row = await self.db.fetchone(
-            "SELECT 1 FROM telegram_updates WHERE update_id = ?", (update_id,)
-        )
+        held = self._held()
+        if held is not None and held.update_id == update_id and held.handled is not None:
+            found, held.handled = held.handled, None  # a second question is asked anew
+            return found
+        row = await self.db.fetchone(HANDLED, (update_id,))
         return row is not None
 
     async def record_handled(self, update_id: int, now: datetime) -> bool:
         """Record the update as handled; False when it was already. Every ``PRUNE_EVERY``
         records, rows older than ``KEPT`` are forgotten."""
-        added = await self.db.execute_alone(
-            "INSERT INTO telegram_updates (update_id, handled_at) VALUES (?, ?)"
-            " ON CONFLICT (update_id) DO NOTHING",
-            (update_id, iso(now)),
-        )
+        held = self._held()
+        if held is not None and not (isinstance(self.db, PostgresDatabase) and self.db.joined()):
+            added = await held.chat.execute(RECORD_ON_LOCK, (update_id, iso(now)))
+            held.handled = None
+        else:
+            added = await self.db.execute_alone(RECORD, (update_id, iso(now)))
         self._records += 1
         if self._records % PRUNE_EVERY == 0:
             await self.prune(now - KEPT)

@@ -15,13 +15,14 @@ Outcomes of one row:
                                 15 minutes apart, forever (an SMTP outage loses nothing)
 
 Crash safety: a row is marked sent right after the server accepted it (the bookkeeping is
-shielded from cancellation; to save time it runs while the next mail's MAIL FROM and RCPT TO
-travel, and that mail's DATA waits for it, so at most one accepted mail is ever unrecorded). A
-kill between the server's "250" and that update resends that one mail on the next start, with
-the same Message-ID, Date and bytes (the message is rebuilt from the row), so receivers and our
-bounce matching see one message; the killed sender's other claimed rows are taken over once
-their claims lapse (``claims.LEASE``). ``.eml`` files are written atomically under a name
-derived from the row, so a rewrite after a crash replaces the same file.
+shielded from cancellation, waits out a busy database, and a lost connection for a minute; to
+save time it runs while the next mail's MAIL FROM and RCPT TO travel, and that mail's DATA
+waits for it, so at most one accepted mail is ever unrecorded). A kill between the server's
+"250" and that update resends that one mail on the next start, with the same Message-ID, Date
+and bytes (the message is rebuilt from the row), so receivers and our bounce matching see one
+message; the killed sender's other claimed rows are taken over once their claims lapse
+(``claims.LEASE``). ``.eml`` files are written atomically under a name derived from the row, so
+a rewrite after a crash replaces the same file.
 
 Secrets: a temporary password or code is deleted from the row when the mail is settled as sent
 or failed; after such a pass the sender empties the WAL (``OutboxRepo.checkpoint``, retried on
@@ -53,7 +54,7 @@ from mailbox.outbound.compose import (
     remove_stale_temp_files,
 )
 from mailbox.outbound.transport import ConnectionLost, Transport, transport_for
-from store.errors import StoreBusy
+from store.errors import StoreBusy, StoreError
 from store.outbox import new_claimer
 from store.records import OutboxMail
 from store.store import Store
@@ -65,7 +66,9 @@ BATCH_SIZE = 200
 IDLE_CLOSE_SECONDS = 30.0
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=15)
-LOCKED_RETRY_SECONDS = 1.0
+LOCKED_RETRY_SECONDS = 1.0  # a sent mail's record is retried at most this far apart,
+RECORD_RETRY_FIRST = 0.2  # first this soon; a lost connection (not a lock) for about
+RECORD_RETRY_SECONDS = 60.0  # this long (a database restarting)
 
 __all__ = ["OutboxSender", "build_message", "retry_delay"]
 
@@ -257,18 +260,23 @@ class OutboxSender:
             await finish_even_if_cancelled(recording)
 
     async def _record_sent(self, mail: OutboxMail, note: str | None) -> None:
-        """Mark the row sent, waiting out a database another process keeps locked.
-
-        Giving up here would send the mail a second time.
-        """
+        """Mark the row sent, waiting out a database another connection keeps locked (as long
+        as it takes) or a lost connection (a restart: ``RECORD_RETRY_SECONDS``, while the pool
+        reconnects). Giving up would send the mail again once its claim lapses."""
+        delay, waited = RECORD_RETRY_FIRST, 0.0
         while True:
             try:
                 await self.store.outbox.mark_sent(mail.id, self.clock.now(), error=note)
                 self._wal_holds_secrets |= mail.secret == "held"
                 return
-            except StoreBusy:
-                logger.warning("outbox %d (%s) sent; database busy, retrying", mail.id, mail.kind)
-                await asyncio.sleep(LOCKED_RETRY_SECONDS)
+            except StoreError as exc:
+                if not isinstance(exc, StoreBusy) and waited >= RECORD_RETRY_SECONDS:
+                    raise
+                reason = redact(str(exc))
+                logger.warning("outbox %d (%s) sent, not recorded: %s", mail.id, mail.kind, reason)
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, LOCKED_RETRY_SECONDS)
 
     async def _defer(self, mail: OutboxMail, reason: str, *, quiet: bool = False) -> None:
         failures = mail.attempts + 1
