@@ -10,7 +10,9 @@ connection. ``PgLockHold.alive`` tells a leader whether it still holds it.
 ``LockConnections`` keeps a connection whose ``pg_try_advisory_lock`` failed (it holds nothing)
 for the next try: a follower tries every few seconds, and a new connection each time forks a
 server process. One that the server ended meanwhile (something to read on an idle socket) is
-closed, not reused. A connection that held a lock is still closed, as before.
+closed, not reused. A lock held is let go with ``pg_advisory_unlock_all`` before the block
+ends (closing alone frees it only once the server has seen the socket close); a connection
+interrupted mid-statement is closed, which frees whatever it held.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ class LockConnections:
         it is free now (the hold is false if not)."""
         key = lock_key(name)
         conn = await self._take()
-        spare = False
+        spare = held = False
         try:
             if wait:
                 await conn.execute("SELECT pg_advisory_lock(%s)", (key,))
@@ -75,11 +77,17 @@ class LockConnections:
         except psycopg.Error as exc:
             raise store_error(exc) from exc
         finally:
-            if spare and not self._closed and len(self._spares) < SPARES and _idle(conn):
-                self._spares.append(conn)
-            else:
-                with suppress(psycopg.Error):
-                    await conn.close()
+            try:
+                if held and _idle(conn):  # let go now: a closed socket frees it a moment later
+                    with suppress(psycopg.Error):
+                        await conn.execute("SELECT pg_advisory_unlock_all()")
+                        spare = True
+            finally:
+                if spare and not self._closed and len(self._spares) < SPARES and _idle(conn):
+                    self._spares.append(conn)
+                else:
+                    with suppress(psycopg.Error):
+                        await conn.close()
 
     async def _take(self) -> psycopg.AsyncConnection[Any]:
         while self._spares:
