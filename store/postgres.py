@@ -248,7 +248,10 @@ class PostgresDatabase(Database):
         if _in_transaction.get() is self:
             return await self.execute_rowcount(sql, params)
         async with self._lock:
-            return await self.execute_rowcount(sql, params)
+            # Held until the statement has run, even when the caller is cancelled meanwhile: the
+            # workers are several threads, and a clean-up queued next (a sender letting go of its
+            # claims) must not overtake it.
+            return await to_the_end(self.submit(_rowcount, sql, params))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for many parameter rows."""
@@ -352,3 +355,12 @@ def _check_connection(conn: psycopg.Connection[Any]) -> None:
 def as_connection(conn: Any) -> Connection:
     """``conn`` as the PostgreSQL wrapper (for the few units of work that differ by dialect)."""
     return cast(Connection, conn)
+
+
+def _rowcount(conn: Connection, sql: str, params: Sequence[Any]) -> int:
+    """Run one statement; how many rows it changed."""
+    cursor = conn.execute(sql, params)
+    try:
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
