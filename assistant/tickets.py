@@ -244,9 +244,7 @@ class TicketService:
         await self._set_status(ticket, "answered", "ticket_staff_reply", now, staff_id)
         logger.info("ticket %s answered by staff", ticket.reference)
 
-    async def close(
-        self, ticket: Ticket, now: datetime, *, staff_id: int | None = None
-    ) -> None:
+    async def close(self, ticket: Ticket, now: datetime, *, staff_id: int | None = None) -> None:
         """Close a ticket; a later customer message opens it again."""
         async with self.store.db.transaction():
             await self._set_status(ticket, "closed", "ticket_closed", now, staff_id)

@@ -3,6 +3,7 @@ replicas sharing PostgreSQL, side by side in one run.
 
     .venv/bin/python bench/replicas.py [--customers 2000] [--seconds 8] [--concurrency 32]
                                        [--legs sqlite,postgresql,replicas] [--unix-socket]
+                                       [--rounds 3] [--no-profile]
 
 Each leg starts real ``main.py run`` processes (webhook mode: ``TELEGRAM_MODE=webhook``, each
 replica on its own ``STAFF_WEB_PORT``) over a fresh database of ``--customers`` customers, each
@@ -13,10 +14,13 @@ webhooks in turn, as Telegram does through a load balancer; it has no flood limi
 bot's own limiter follows ``TELEGRAM_NOTICES_PER_SECOND``, set to 1000 (the most it takes), so
 the engine's own ceiling shows. An aiosmtpd server in a child process takes the e-mails
 (``bench/notices.py``'s). The replicas' CPU (``/proc``) and PostgreSQL's are printed per turn,
-and, with py-spy installed, where the first replica's samples went (``_support_profile.py``).
+and, with py-spy installed, where the first replica's samples went (``_support_profile.py``)
+in one more window after the measured ones (py-spy's own CPU would slow a measured one).
 
-Per leg: bot turns/s (32 customers in closed loops typing /menu, /contratti, /fatture,
-/comunicazioni; a turn ends at the bot's first message) with p50/p95, then notices/s (an
+Per leg, in ``--rounds`` windows (3; the legs in turn, each round with its replicas started
+anew, so a noisy minute of this shared machine hits every leg; the median round counts):
+bot turns/s (32 customers in closed loops typing /menu, /contratti, /fatture,
+/comunicazioni; a turn ends at the bot's first message) with p50/p95; then, once, notices/s (an
 announcement to every customer written by ``communications.create_for``, timed until the last
 e-mail is received and the last Telegram notice accepted; the fan-out polls every 1.5 s).
 PostgreSQL is a throwaway cluster (``tests/fixtures/postgres.py``, ``durable=True``: fsync on,
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import glob
 import os
 import shutil
@@ -74,7 +79,8 @@ class Figures:
     chats: float  # Telegram notices/s
     cores: float  # CPU the replicas used together while the customers typed (1.0: one core)
     server_cores: float  # CPU the PostgreSQL server's processes used meanwhile
-    profile: str  # where the first replica's time went meanwhile (py-spy)
+    profile: str  # where the first replica's time went in a window of its own (py-spy)
+    rounds: list[float]  # turns/s of every round; ``turns`` is the median round's
 
 
 async def build_data(target: str, folder: Path, customers: int) -> list[str]:
@@ -149,40 +155,57 @@ async def notices(
     return customers / mail_done, customers / chat_done
 
 
-async def run_leg(
+async def turns_round(
     leg: Leg, target: str, folder: Path, args: argparse.Namespace, api: BotApiProcess,
-    smtp: SmtpCounter, cluster: Path | None,
-) -> Figures:  # fmt: skip
-    """Build the data, start the replicas, measure, stop them."""
-    chats = await build_data(target, folder, args.customers)
+    smtp: SmtpCounter, cluster: Path | None, chats: list[str], *, profiled: bool = False,
+) -> tuple[TurnFigures, float, float, str]:  # fmt: skip
+    """Start the leg's replicas, let the customers type for ``--seconds``, stop them:
+    what the customers saw, the replicas' and the server's cores, and (``profiled``) where the
+    first replica's time went. py-spy takes CPU of its own, so a profiled window is not one of
+    the measured rounds."""
     replicas = Replicas(leg.replicas, target, folder, api, smtp.port)
     try:
         replicas.start()
         cpu, server, wall = replicas.cpu_seconds(), server_cpu_seconds(cluster), time.perf_counter()
-        with Sampled(replicas.processes[0].pid, args.seconds) as profile:
+        sampled = Sampled(replicas.processes[0].pid, args.seconds) if profiled else None
+        with sampled or contextlib.nullcontext():
             turns = await api.drive(chats, TEXTS, concurrency=args.concurrency,
                                     seconds=args.seconds, webhooks=replicas.webhooks,
                                     secret=SECRET)  # fmt: skip
         span = time.perf_counter() - wall
         cores = (replicas.cpu_seconds() - cpu) / span
         server_cores = (server_cpu_seconds(cluster) - server) / span
-        mails, chat_rate = await notices(target, args.customers, api, smtp)
     finally:
         replicas.stop()
-    return Figures(turns, mails, chat_rate, cores, server_cores, profile.summary())
+    return turns, cores, server_cores, sampled.summary() if sampled else ""
+
+
+async def notices_round(
+    leg: Leg, target: str, folder: Path, args: argparse.Namespace, api: BotApiProcess,
+    smtp: SmtpCounter,
+) -> tuple[float, float]:  # fmt: skip
+    """Start the leg's replicas, send an announcement to every customer, stop them."""
+    replicas = Replicas(leg.replicas, target, folder, api, smtp.port)
+    try:
+        replicas.start()
+        return await notices(target, args.customers, api, smtp)
+    finally:
+        replicas.stop()
 
 
 def report(found: dict[str, Figures]) -> bool:
     """The legs side by side, and the two targets."""
     print(f"\n{'':<26}" + "".join(f"{LEGS[k].name:>27}" for k in found))
     rows = (
-        ("bot turns/s", lambda f: f"{f.turns.per_second:,.0f}"),
+        ("bot turns/s (median)", lambda f: f"{f.turns.per_second:,.0f}"),
+        ("rounds' turns/s", lambda f: " ".join(f"{r:,.0f}" for r in f.rounds)),
         ("turn p50 / p95 ms", lambda f: f"{f.turns.p50_ms:,.0f} / {f.turns.p95_ms:,.0f}"),
         ("turns not answered", lambda f: f"{f.turns.late}"),
         ("e-mail notices/s", lambda f: f"{f.mails:,.0f}"),
         ("Telegram notices/s", lambda f: f"{f.chats:,.0f}"),
         ("replicas' CPU, cores", lambda f: f"{f.cores:.2f}"),
         ("PostgreSQL server, cores", lambda f: f"{f.server_cores:.2f}"),
+        ("fake Bot API + customers", lambda f: f"{f.turns.server_cores:.2f}"),
         ("CPU ms per turn", lambda f: f"{f.cores / f.turns.per_second * 1000:.1f}"),
         (
             "CPU ms per turn, all",
@@ -207,7 +230,8 @@ def report(found: dict[str, Figures]) -> bool:
 async def main(args: argparse.Namespace) -> int:
     from tests.fixtures.smtp import free_port
 
-    legs = [LEGS[name] for name in args.legs.split(",")]
+    keys = list(dict.fromkeys(args.legs.split(",")))
+    legs = [LEGS[name] for name in keys]
     smtp = SmtpCounter(free_port())
     smtp.start()
     api = BotApiProcess()
@@ -223,7 +247,8 @@ async def main(args: argparse.Namespace) -> int:
             from tests.fixtures.postgres import PgServer
 
             cluster = PgServer.create(durable=True)
-        for key, leg in zip(args.legs.split(","), legs, strict=True):
+        prepared = {}
+        for key, leg in zip(keys, legs, strict=True):
             home = folder / key
             home.mkdir()
             target = str(home / "bench.db")
@@ -235,11 +260,33 @@ async def main(args: argparse.Namespace) -> int:
                     target = (f"postgresql://postgres@/bench_{key}"
                               f"?host={cluster.folder}&port={cluster.port}")  # fmt: skip
             where = cluster.folder if cluster is not None and leg.postgres else None
-            found[key] = await run_leg(leg, target, home, args, api, smtp, where)
-            f = found[key]
-            print(f"{leg.name}: {f.turns.per_second:,.0f} turns/s (p95 {f.turns.p95_ms:,.0f} ms),"
-                  f" e-mails {f.mails:,.0f}/s, Telegram notices {f.chats:,.0f}/s;"
-                  f" load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+            chats = await build_data(target, home, args.customers)
+            prepared[key] = (leg, target, where, chats)
+        rounds: dict[str, list[tuple[TurnFigures, float, float]]] = {key: [] for key in keys}
+        for number in range(1, args.rounds + 1):  # the legs in turn, so a noisy minute of a
+            for key, (leg, target, where, chats) in prepared.items():  # shared machine hits all
+                home = folder / key / f"round{number}"
+                home.mkdir()
+                turns, cores, server, _ = await turns_round(leg, target, home, args, api, smtp,
+                                                            where, chats)  # fmt: skip
+                rounds[key].append((turns, cores, server))
+                load = os.getloadavg()[0]
+                print(f"round {number}, {leg.name}: {turns.per_second:,.0f} turns/s"
+                      f" (p95 {turns.p95_ms:,.0f} ms); load average {load:.1f}")  # fmt: skip
+        for key, (leg, target, where, chats) in prepared.items():
+            home = folder / key / "notices"
+            home.mkdir()
+            mails, chat_rate = await notices_round(leg, target, home, args, api, smtp)
+            profile = ""
+            if args.profile:
+                home = folder / key / "profile"
+                home.mkdir()
+                *_, profile = await turns_round(leg, target, home, args, api, smtp, where, chats,
+                                                profiled=True)  # fmt: skip
+            middle = sorted(rounds[key], key=lambda r: r[0].per_second)[len(rounds[key]) // 2]
+            found[key] = Figures(middle[0], mails, chat_rate, middle[1], middle[2], profile,
+                                 [r[0].per_second for r in rounds[key]])  # fmt: skip
+            print(f"{leg.name}: e-mails {mails:,.0f}/s, Telegram notices {chat_rate:,.0f}/s")
     finally:
         api.stop()
         smtp.stop()
@@ -256,6 +303,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=8.0, help="of bot turns per leg")
     parser.add_argument("--concurrency", type=int, default=32, help="customers typing at once")
     parser.add_argument("--legs", default="sqlite,postgresql,replicas")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="turn windows per leg, legs in turn; the median counts")  # fmt: skip
+    parser.add_argument("--no-profile", dest="profile", action="store_false",
+                        help="skip the py-spy window after the rounds")  # fmt: skip
     parser.add_argument("--unix-socket", action="store_true",
                         help="reach PostgreSQL through its Unix socket, not TCP")  # fmt: skip
     return parser.parse_args()

@@ -68,9 +68,7 @@ def quiet_chatty_loggers() -> None:
             chatty.setLevel(logging.INFO)
 
 
-def build_application(
-    settings: Settings, token: str | None = None
-) -> TelegramApplication:
+def build_application(settings: Settings, token: str | None = None) -> TelegramApplication:
     """The real PTB Application for TELEGRAM_BOT_TOKEN against TELEGRAM_API_URL."""
     token = token or settings.telegram_bot_token
     if not token:

@@ -68,4 +68,3 @@ class AttemptRepo:
             "SELECT blocked_at FROM unknown_logins WHERE digest = ?", (digest,)
         )
         return row is not None and row[0] is not None
-

@@ -44,36 +44,37 @@ class ChatRepo:
         return _chat(row) if row else None
 
     async def save(self, state: ChatState, now: datetime) -> None:
-        """Insert or replace the chat's state (joins the caller's transaction)."""
-        async with self.db.transaction():
-            await self.db.execute(
-                "INSERT INTO chats (channel, chat_id, language, account_id, logged_in,"
-                " last_seen_at, flow, step, data, notices_stopped_at, pending_action,"
-                " pending_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (channel, chat_id) DO UPDATE SET language = excluded.language,"
-                " account_id = excluded.account_id, logged_in = excluded.logged_in,"
-                " last_seen_at = excluded.last_seen_at, flow = excluded.flow,"
-                " step = excluded.step, data = excluded.data,"
-                " notices_stopped_at = excluded.notices_stopped_at,"
-                " pending_action = excluded.pending_action, pending_at = excluded.pending_at,"
-                " updated_at = excluded.updated_at",
-                (
-                    state.channel,
-                    state.chat_id,
-                    state.language,
-                    state.account_id,
-                    int(state.logged_in),
-                    iso(state.last_seen_at) if state.last_seen_at else None,
-                    state.flow,
-                    state.step,
-                    json.dumps(state.data, ensure_ascii=False),
-                    iso(state.notices_stopped_at) if state.notices_stopped_at else None,
-                    json.dumps(state.pending_action) if state.pending_action else None,
-                    iso(state.pending_at) if state.pending_at else None,
-                    iso(now),
-                ),
-            )
+        """Insert or replace the chat's state: joins the caller's transaction, else runs alone
+        (one statement that writes the whole row: nothing to check first, so it needs neither
+        a transaction of its own nor, on PostgreSQL, the replicas' shared write lock)."""
+        await self.db.execute_alone(
+            "INSERT INTO chats (channel, chat_id, language, account_id, logged_in,"
+            " last_seen_at, flow, step, data, notices_stopped_at, pending_action,"
+            " pending_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (channel, chat_id) DO UPDATE SET language = excluded.language,"
+            " account_id = excluded.account_id, logged_in = excluded.logged_in,"
+            " last_seen_at = excluded.last_seen_at, flow = excluded.flow,"
+            " step = excluded.step, data = excluded.data,"
+            " notices_stopped_at = excluded.notices_stopped_at,"
+            " pending_action = excluded.pending_action, pending_at = excluded.pending_at,"
+            " updated_at = excluded.updated_at",
+            (
+                state.channel,
+                state.chat_id,
+                state.language,
+                state.account_id,
+                int(state.logged_in),
+                iso(state.last_seen_at) if state.last_seen_at else None,
+                state.flow,
+                state.step,
+                json.dumps(state.data, ensure_ascii=False),
+                iso(state.notices_stopped_at) if state.notices_stopped_at else None,
+                json.dumps(state.pending_action) if state.pending_action else None,
+                iso(state.pending_at) if state.pending_at else None,
+                iso(now),
+            ),
+        )
 
     async def end_sessions(self, account_id: int, now: datetime) -> int:
         """Log the account out of every chat; return how many sessions were open."""

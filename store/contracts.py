@@ -54,6 +54,14 @@ class ContractRepo:
         )
         return [contract_from_row(row) for row in rows]
 
+    async def counts_by_status(self, customer_id: int) -> dict[str, int]:
+        """How many contracts the customer has of each status (a status with none: absent)."""
+        rows = await self.db.fetchall(
+            "SELECT status, count(*) FROM contracts WHERE customer_id = ? GROUP BY status",
+            (customer_id,),
+        )
+        return {str(row[0]): int(row[1]) for row in rows}
+
     async def count_for_customer(self, customer_id: int, status: str | None = None) -> int:
         """How many contracts the customer has (of one status, if given)."""
         where, params = _customer_filter(customer_id, status)

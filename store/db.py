@@ -6,6 +6,10 @@ the event loop never waits on the disk, and work of many statements (a mail batc
 batch) costs one hop. Calls run in the order they were queued, even when the task awaiting one
 is cancelled; the driver's errors come back as ``store.errors.StoreError``.
 
+Long reads that need not queue behind the writes (the staff console's pages) go to ``reads``:
+a second connection to the same file, read-only, on a thread of its own; WAL lets it read the
+last committed state while the first one writes.
+
 Every write runs inside ``async with db.transaction():`` (BEGIN IMMEDIATE), which also
 serialises the coroutines sharing the connection. Nested ``transaction()`` calls from the
 same task join the outer one. A transaction's end cannot be cancelled half-way: a COMMIT asked
@@ -90,6 +94,20 @@ class Database:
         self._service_lock: ServiceLock | None = None
         self._closed = False
         self._named_locks: dict[str, asyncio.Lock] = {}
+        self._reader: Database | None = None  # ``reads``, made on first use
+
+    @property
+    def reads(self) -> Database:
+        """Where long reads go that need not queue behind this connection's work: a second
+        connection to the same file, on a thread of its own, read-only (``ReadingDatabase``;
+        WAL lets it read while the first one writes), so the staff console's pages over
+        100,000 tickets do not hold up the bot's statements. Inside this database's open
+        transaction its calls join the transaction here (they see its writes). PostgreSQL's
+        pool reads side by side already: there ``reads`` is the database itself."""
+        if self._reader is None:
+            in_memory = str(self.path) in ("", ":memory:")
+            self._reader = self if in_memory else ReadingDatabase(self)
+        return self._reader
 
     @classmethod
     async def open(
@@ -125,6 +143,8 @@ class Database:
             return
         self._closed = True
         try:
+            if self._reader is not None and self._reader is not self:
+                await self._reader.close()
             await self._thread.call(self._disconnect)
         finally:
             self._thread.stop()
@@ -277,6 +297,57 @@ class Database:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+class ReadingDatabase(Database):
+    """``Database.reads`` on SQLite: a second connection to the writer's file, on its own
+    thread, connected at its first call, with ``query_only`` on (a write through it fails).
+    Each call reads the last committed state. Called inside the writer's open transaction, a
+    call goes to the writer instead, so it sees that transaction's writes."""
+
+    def __init__(self, writer: Database) -> None:
+        super().__init__(writer.path, busy_timeout=writer.busy_timeout)
+        self._writer = writer
+        self._reader = self
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Database]:
+        """Not here: writes go to the writer."""
+        raise StoreError("the read-only connection takes no transaction")
+        yield self  # pragma: no cover
+
+    async def migrate(self, *, upto: int | None = None) -> list[int]:
+        """Nothing: the writer migrates."""
+        return []
+
+    def submit(
+        self,
+        function: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> asyncio.Future[T]:
+        """Queue ``function(connection, *args)`` on the reading thread (inside the writer's
+        open transaction: on the writer's)."""
+        if _in_transaction.get() is self._writer:
+            return self._writer.submit(function, *args, **kwargs)
+        return super().submit(function, *args, **kwargs)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None and not self._closed:
+            self._connect()
+        return super()._connection()
+
+    def _connect(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            milliseconds = round(self.busy_timeout * 1000)
+            for pragma in (f"busy_timeout = {milliseconds}", "query_only = ON"):
+                conn.execute(f"PRAGMA {pragma}").close()
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
 
 
 # --- run on the connection's thread: one hop per call ---------------------------------------

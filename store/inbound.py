@@ -105,7 +105,7 @@ class InboundRepo:
         """The PEC certificate of each of these mails that came by PEC, by mail id."""
         found: dict[int, PecRecord] = {}
         for chunk in _chunks(list(inbound_ids)):
-            rows = await self.db.fetchall(
+            rows = await self.db.reads.fetchall(
                 f"SELECT {CERTIFICATE_COLUMNS} FROM {CERTIFICATE_JOIN}"
                 f" WHERE c.inbound_id IN ({','.join('?' * len(chunk))})",
                 chunk,
@@ -117,7 +117,7 @@ class InboundRepo:
         """The PEC receipts certifying the mails with these Message-IDs (ours), oldest first."""
         found: list[PecRecord] = []
         for chunk in _chunks(list(dict.fromkeys(message_ids))):
-            rows = await self.db.fetchall(
+            rows = await self.db.reads.fetchall(
                 f"SELECT {CERTIFICATE_COLUMNS} FROM {CERTIFICATE_JOIN}"
                 f" WHERE c.refers_to IN ({','.join('?' * len(chunk))}) AND c.outbox_id IS NOT NULL",
                 chunk,
@@ -127,7 +127,7 @@ class InboundRepo:
 
     async def ticket_attachments(self, ticket_id: int) -> list[MailAttachment]:
         """The attachments of a ticket's mails, in the ticket's order: staff number them so."""
-        rows = await self.db.fetchall(
+        rows = await self.db.reads.fetchall(
             "SELECT a.* FROM ticket_messages m"
             " JOIN inbound_attachments a ON a.inbound_id = m.inbound_id"
             " WHERE m.ticket_id = ? ORDER BY m.id, a.number",
@@ -152,7 +152,7 @@ class InboundRepo:
 
     async def failing_addresses(self, limit: int = 200) -> list[AddressFailure]:
         """Every address still marked failing, newest first."""
-        rows = await self.db.fetchall(
+        rows = await self.db.reads.fetchall(
             "SELECT * FROM address_failures WHERE cleared_at IS NULL"
             " ORDER BY failed_at DESC LIMIT ?",
             (limit,),

@@ -82,6 +82,7 @@ class InboxRepo:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.reads = db.reads  # the console's reads: beside the bot's statements, not behind
 
     async def page(self, query: InboxQuery) -> list[InboxRow]:
         """Up to ``query.limit`` tickets, newest first, after ``query.after``."""
@@ -101,12 +102,12 @@ class InboxRepo:
             f" {'WHERE ' + ' AND '.join(where) if where else ''}"
             f" ORDER BY {order} DESC, t.id DESC LIMIT ?"
         )
-        rows = await self.db.fetchall(sql, (*params, query.limit))
+        rows = await self.reads.fetchall(sql, (*params, query.limit))
         return [_row(r) for r in rows]
 
     async def assigned_to(self, ticket_id: int) -> int | None:
         """The staff user the ticket is assigned to, or None."""
-        row = await self.db.fetchone(
+        row = await self.reads.fetchone(
             "SELECT assigned_staff_id FROM tickets WHERE id = ?", (ticket_id,)
         )
         return row[0] if row else None
@@ -138,7 +139,7 @@ class InboxRepo:
 
     async def notes(self, ticket_id: int) -> list[Note]:
         """A ticket's notes, oldest first."""
-        rows = await self.db.fetchall(
+        rows = await self.reads.fetchall(
             "SELECT * FROM ticket_notes WHERE ticket_id = ? ORDER BY id", (ticket_id,)
         )
         return [
@@ -148,7 +149,7 @@ class InboxRepo:
 
     async def version(self, ticket_id: int) -> int:
         """The thread's version: its newest message's id (0 for none)."""
-        row = await self.db.fetchone(
+        row = await self.reads.fetchone(
             "SELECT MAX(id) FROM ticket_messages WHERE ticket_id = ?", (ticket_id,)
         )
         return int(row[0] or 0) if row else 0
@@ -163,7 +164,7 @@ class InboxRepo:
 
     async def viewers(self, ticket_id: int, since: datetime) -> dict[int, datetime]:
         """Who looked at the ticket since ``since``: staff id → when."""
-        rows = await self.db.fetchall(
+        rows = await self.reads.fetchall(
             "SELECT staff_id, seen_at FROM ticket_viewers WHERE ticket_id = ? AND seen_at >= ?",
             (ticket_id, iso(since)),
         )
@@ -172,7 +173,7 @@ class InboxRepo:
     async def snippets(self, language: str | None = None) -> list[Snippet]:
         """The ready answers admins wrote (not deleted), by title."""
         where, params = ("AND language = ?", (language,)) if language else ("", ())
-        rows = await self.db.fetchall(
+        rows = await self.reads.fetchall(
             "SELECT id, title, language, body FROM reply_snippets WHERE deleted_at IS NULL"
             f" {where} ORDER BY title, id",
             params,
@@ -181,7 +182,7 @@ class InboxRepo:
 
     async def snippet(self, snippet_id: int) -> Snippet | None:
         """One ready answer (not deleted)."""
-        row = await self.db.fetchone(
+        row = await self.reads.fetchone(
             "SELECT id, title, language, body FROM reply_snippets"
             " WHERE id = ? AND deleted_at IS NULL",
             (snippet_id,),

@@ -21,6 +21,14 @@ most the busy timeout for a lock (``lock_timeout``) and runs at most the stateme
 either ends in ``StoreBusy``. A connection the server ended (a restart) is noticed when checked
 out and replaced (``_check_connection``, no round trip for a live one).
 
+Riding a chat's turn: while a task handles a Telegram update it holds its chat's lock on a
+connection of its own (``store.chat_locks``, ``store.updates``), idle between the turn's
+statements. ``riding(held)`` sends that task's statements outside a transaction (``fetchone``,
+``fetchall``, ``execute``, ``execute_rowcount``, ``execute_alone``) on that connection, from the
+event loop: the same SQL, translated the same way, in autocommit as on the pool, without a
+worker thread to wake or a connection to check out. Units of work (``run``) and transactions
+keep their threads.
+
 ``advisory_lock(name)`` / ``try_advisory_lock(name)`` hold a session-level advisory lock on a
 connection of their own for as long as the block runs (leadership, per-chat order).
 
@@ -36,8 +44,8 @@ import asyncio
 import contextvars
 import logging
 import select
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
@@ -45,6 +53,7 @@ import psycopg
 from psycopg import pq
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from store.chat_locks import HeldChat
 from store.db import MIGRATIONS_DIR, Database, LockHold, migrations
 from store.errors import StoreBusy, StoreError
 from store.postgres_conn import Connection, configure, store_error
@@ -66,6 +75,9 @@ MIGRATION_LOCK = "migrate"
 
 _in_transaction: contextvars.ContextVar[PostgresDatabase | None] = contextvars.ContextVar(
     "_in_pg_transaction", default=None
+)
+_riding: contextvars.ContextVar[tuple[PostgresDatabase, HeldChat] | None] = contextvars.ContextVar(
+    "_riding_pg_turn", default=None
 )
 
 
@@ -107,6 +119,7 @@ class PostgresDatabase(Database):
             f" -c statement_timeout={round(statement_timeout * 1000)}"
             " -c idle_in_transaction_session_timeout=0"
         )
+        self.options = options  # each connection's server settings (the chat locks' too)
         self._pool = ConnectionPool(
             url,
             min_size=1,
@@ -238,6 +251,57 @@ class PostgresDatabase(Database):
         async with self._lock_connections.hold(name, wait=False) as hold:
             yield hold
 
+    @property
+    def reads(self) -> Database:
+        """The database itself: its pool reads side by side already."""
+        return self
+
+    @contextmanager
+    def riding(self, held: HeldChat) -> Iterator[None]:
+        """While the block runs, this task's statements outside a transaction go on ``held``'s
+        connection (see the module doc)."""
+        token = _riding.set((self, held))
+        try:
+            yield
+        finally:
+            _riding.reset(token)
+
+    def _ride(self) -> HeldChat | None:
+        """The chat turn's connection this task's next statement goes on, if any."""
+        ride = _riding.get()
+        if ride is None or ride[0] is not self or _in_transaction.get() is self:
+            return None
+        return ride[1] if ride[1].active and not self._closed else None
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; return the id of the row it inserted, or 0."""
+        held = self._ride()
+        if held is None:
+            return await super().execute(sql, params)
+        return (await held.run(sql, params, self._tables_with_id)).lastrowid or 0
+
+    async def execute_rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; return how many rows it changed."""
+        held = self._ride()
+        if held is None:
+            return await super().execute_rowcount(sql, params)
+        return (await held.run(sql, params, self._tables_with_id)).rowcount
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first row, or None."""
+        held = self._ride()
+        if held is None:
+            return await super().fetchone(sql, params)
+        rows = (await held.run(sql, params, self._tables_with_id, first_only=True)).rows
+        return rows[0] if rows else None
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """All rows."""
+        held = self._ride()
+        if held is None:
+            return await super().fetchall(sql, params)
+        return (await held.run(sql, params, self._tables_with_id)).rows
+
     def joined(self) -> bool:
         """Whether a call from here joins the caller's open ``transaction()``."""
         return _in_transaction.get() is self
@@ -247,6 +311,9 @@ class PostgresDatabase(Database):
         it changed. Inside the caller's ``transaction()`` it simply joins it."""
         if _in_transaction.get() is self:
             return await self.execute_rowcount(sql, params)
+        held = self._ride()
+        if held is not None:  # its own connection: nothing queued here to overtake or be overtaken
+            return (await held.run(sql, params, self._tables_with_id)).rowcount
         async with self._lock:
             # Held until the statement has run, even when the caller is cancelled meanwhile: the
             # workers are several threads, and a clean-up queued next (a sender letting go of its

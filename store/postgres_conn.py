@@ -9,6 +9,11 @@ is translated once (``store.postgres_sql``). Rows are ``Row``: by index, by name
 ``dict(row)``, like ``sqlite3.Row``; numeric results (``sum()``, ``avg()``) come back as int or
 float, and Python booleans are sent as 0/1, as SQLite has them.
 
+``execute_async(conn, sql, params, tables_with_id)`` runs one statement the same way on an
+asynchronous psycopg connection, from the event loop (``Result``: its rows, ``rowcount``,
+``lastrowid``), for the statements a chat's turn sends on its lock's connection
+(``store.chat_locks``).
+
 A failed statement raises the store's error (``store_error``: lock, statement and serialization
 timeouts are ``StoreBusy``), already inside the unit of work: the code there that tells "the
 store is in trouble" (``StoreError``) from a bad input sees the same on both backends.
@@ -57,7 +62,7 @@ class Row(tuple[Any, ...]):
         return list(self._keys)
 
 
-def _row_factory(cursor: psycopg.Cursor[Any]) -> Any:
+def _row_factory(cursor: psycopg.Cursor[Any] | psycopg.AsyncCursor[Any]) -> Any:
     """psycopg's row factory: ``Row``s named after the cursor's columns."""
     cls = _row_class(tuple(column.name for column in cursor.description or ()))
     return cls
@@ -85,7 +90,7 @@ class _BoolDumper(IntDumper):
         return b"1" if obj else b"0"
 
 
-def configure(conn: psycopg.Connection[Any]) -> None:
+def configure(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> None:
     """Adapters for a new connection of the pool."""
     conn.adapters.register_loader("numeric", _NumberLoader)
     dumper: type[Dumper] = _BoolDumper
@@ -227,3 +232,42 @@ class Connection:
         status = (cursor.statusmessage or "").split(" ", 1)[0]
         if status in _CHANGES and cursor.rowcount > 0:
             self.total_changes += cursor.rowcount
+
+
+class Result:
+    """What one statement run by ``execute_async`` gave: its rows (all, or the first only),
+    the rows it changed and, for an INSERT given ``RETURNING id``, the new row's id."""
+
+    __slots__ = ("lastrowid", "rowcount", "rows")
+
+    def __init__(self, rows: list[Any], rowcount: int, lastrowid: int | None) -> None:
+        self.rows, self.rowcount, self.lastrowid = rows, rowcount, lastrowid
+
+
+async def execute_async(
+    conn: psycopg.AsyncConnection[Any],
+    sql: str,
+    params: Sequence[Any],
+    tables_with_id: frozenset[str],
+    *,
+    first_only: bool = False,
+) -> Result:
+    """Run one statement (translated) on an asynchronous connection in autocommit."""
+    translated = translate(sql, tables_with_id)
+    try:
+        cursor: psycopg.AsyncCursor[Any]
+        async with conn.cursor(row_factory=_row_factory) as cursor:
+            await cursor.execute(translated.sql, translated.params(params))
+            rows: list[Any] = []
+            if cursor.description:
+                if first_only and not translated.returning_id:
+                    row = await cursor.fetchone()
+                    rows = [] if row is None else [row]
+                else:
+                    rows = await cursor.fetchall()
+            rowcount = cursor.rowcount
+    except psycopg.Error as exc:
+        raise store_error(exc) from exc
+    if translated.returning_id:
+        return Result([], rowcount, int(rows[-1][0]) if rows else None)
+    return Result(rows, rowcount, None)

@@ -89,7 +89,7 @@ class StaffRepo:
 
     async def get(self, staff_id: int) -> StaffAccount | None:
         """One account by id."""
-        row = await self.db.fetchone("SELECT * FROM staff_accounts WHERE id = ?", (staff_id,))
+        row = await self.db.reads.fetchone("SELECT * FROM staff_accounts WHERE id = ?", (staff_id,))
         return _account(row) if row else None
 
     async def by_username(self, username: str) -> StaffAccount | None:
@@ -101,12 +101,12 @@ class StaffRepo:
 
     async def all(self) -> list[StaffAccount]:
         """Every account, by username."""
-        rows = await self.db.fetchall("SELECT * FROM staff_accounts ORDER BY username")
+        rows = await self.db.reads.fetchall("SELECT * FROM staff_accounts ORDER BY username")
         return [_account(r) for r in rows]
 
     async def names(self) -> dict[int, str]:
         """Every account's username by id (for showing who did what)."""
-        rows = await self.db.fetchall("SELECT id, username FROM staff_accounts")
+        rows = await self.db.reads.fetchall("SELECT id, username FROM staff_accounts")
         return {r["id"]: r["username"] for r in rows}
 
     async def count(self) -> int:
@@ -208,7 +208,7 @@ class StaffRepo:
 
     async def session(self, token_hash: str) -> StaffSession | None:
         """The session under this hash, or None."""
-        row = await self.db.fetchone(
+        row = await self.db.reads.fetchone(
             "SELECT * FROM staff_sessions WHERE token_hash = ?", (token_hash,)
         )
         return _session(row) if row else None
@@ -245,7 +245,7 @@ class StaffRepo:
 
     async def audit_log(self, *, before: int | None = None, limit: int = 100) -> list[AuditLine]:
         """The newest audit events (of everyone), older than event ``before`` when given."""
-        rows = await self.db.fetchall(
+        rows = await self.db.reads.fetchall(
             "SELECT id, at, event, staff_id, customer_id, channel, detail FROM audit_log"
             " WHERE id < ? ORDER BY id DESC LIMIT ?",
             (before if before is not None else 2**63 - 1, limit),

@@ -51,7 +51,7 @@ class Store:
         self.imports = ImportRepo(db)
         self.staff = StaffRepo(db)  # the staff console (migration 0010)
         self.inbox = InboxRepo(db)
-        self.staff_views = StaffViewRepo(db)  # the console's customer page, dashboard (0011)
+        self.staff_views = StaffViewRepo(db.reads)  # the console's pages, dashboard (0011)
         self.customer_care = CustomerCareRepo(db)
         self.import_runs = ImportRunRepo(db)
         self.faq_answers = FaqAnswerRepo(db)

@@ -101,7 +101,7 @@ class TicketRepo:
 
     async def get(self, ticket_id: int) -> Ticket | None:
         """One ticket by id."""
-        row = await self.db.fetchone("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        row = await self.db.reads.fetchone("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
         return ticket_from_row(row) if row else None
 
     async def by_reference(self, reference: str) -> Ticket | None:
@@ -154,7 +154,7 @@ class TicketRepo:
 
     async def messages(self, ticket_id: int) -> list[TicketMessage]:
         """A ticket's messages, oldest first."""
-        rows = await self.db.fetchall(
+        rows = await self.db.reads.fetchall(
             "SELECT * FROM ticket_messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
         )
         return [_message(row) for row in rows]
@@ -162,7 +162,7 @@ class TicketRepo:
     async def recent(self, *, open_only: bool = False, limit: int = 200) -> list[Ticket]:
         """The most recently updated tickets, optionally only those not closed."""
         where = "WHERE status != 'closed'" if open_only else ""
-        rows = await self.db.fetchall(
+        rows = await self.db.reads.fetchall(
             f"SELECT * FROM tickets {where} ORDER BY updated_at DESC, id DESC LIMIT ?", (limit,)
         )
         return [ticket_from_row(row) for row in rows]

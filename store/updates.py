@@ -17,11 +17,13 @@ PostgreSQL's session-level ``pg_advisory_lock`` on the chat, held by the replica
 SQLite has one service per file (the service lock), so there the process's own turn is the
 whole lock, and it is dropped when the chat has no update in hand.
 
-On PostgreSQL the turn's own queries ride on the chat lock's connection, from the event loop:
+On PostgreSQL the turn's queries ride on the chat lock's connection, from the event loop:
 ``handled_before`` of the turn's update is answered by a query sent with the lock, in its round
-trip (``ChatLockPool.hold``'s ``then``), and ``record_handled`` inside the turn runs there too;
-outside a turn both go through the engine as before. Same statements, same order, fewer round
-trips and no worker thread to wake.
+trip (``ChatLockPool.hold``'s ``then``); every statement the turn sends outside a transaction
+(reading the chat and the account, saving the chat) goes on that connection too
+(``PostgresDatabase.riding``); and ``record_handled`` inside the turn is sent with the unlock,
+committed just before it. Outside a turn all go through the engine as before. Same statements,
+fewer round trips, no worker thread to wake and no pooled connection to check out.
 
 The update is recorded *after* it was handled: a delivery repeated while the first is still
 being handled waits for the turn, then finds it recorded; a replica killed in the middle leaves
@@ -52,7 +54,7 @@ RECORD = (
     "INSERT INTO telegram_updates (update_id, handled_at) VALUES (?, ?)"
     " ON CONFLICT (update_id) DO NOTHING"
 )
-RECORD_ON_LOCK = RECORD.replace("?", "%s")  # the same, for psycopg on the chat lock's connection
+RECORD_ON_LOCK = RECORD.replace("?", "{}")  # the same, composed with literals, sent with the unlock
 HANDLED = "SELECT 1 FROM telegram_updates WHERE update_id = ?"
 
 
@@ -141,7 +143,9 @@ class UpdateRepo:
         self.db = db
         self.queue = ChatQueue()
         self._records = 0
-        self._locks = ChatLockPool(db.url) if isinstance(db, PostgresDatabase) else None
+        self._locks = (
+            ChatLockPool(db.url, options=db.options) if isinstance(db, PostgresDatabase) else None
+        )
 
     @asynccontextmanager
     async def chat_turn(self, chat_id: str, update_id: int) -> AsyncIterator[None]:
@@ -159,7 +163,9 @@ class UpdateRepo:
                 found = chat.then_row is not None and bool(chat.then_row[0])
                 token = _in_turn.set(_Held(self._locks, update_id, chat, found))
                 try:
-                    yield
+                    assert isinstance(self.db, PostgresDatabase)
+                    with self.db.riding(chat):
+                        yield
                 finally:
                     _in_turn.reset(token)
 
@@ -187,8 +193,13 @@ class UpdateRepo:
         records, rows older than ``KEPT`` are forgotten."""
         held = self._held()
         if held is not None and not (isinstance(self.db, PostgresDatabase) and self.db.joined()):
-            added = await held.chat.execute(RECORD_ON_LOCK, (update_id, iso(now)))
+            # Sent with the unlock, committed before it: one round trip less. Nobody else can
+            # have recorded it meanwhile (the turn was found unhandled, under the chat's lock).
+            held.chat.release_with(
+                sql.SQL(RECORD_ON_LOCK).format(sql.Literal(int(update_id)), sql.Literal(iso(now)))
+            )
             held.handled = None
+            added = 1
         else:
             added = await self.db.execute_alone(RECORD, (update_id, iso(now)))
         self._records += 1

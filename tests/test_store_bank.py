@@ -79,6 +79,7 @@ async def test_contracts_list_active_first_newest_first_in_pages(store: Store) -
     assert [c.label for c in listed] == ["1000003/01", "1000002/01", "1000001/01"]
     assert [c.status for c in listed] == ["active", "active", "terminated"]
     assert await store.contracts.count_for_customer(person, "active") == 2
+    assert await store.contracts.counts_by_status(person) == {"active": 2, "terminated": 1}
     company = await ids(store, "K1")
     assert await store.contracts.count_for_customer(company) == COMPANY_CONTRACTS
     pages = [

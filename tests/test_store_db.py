@@ -144,3 +144,37 @@ async def test_a_failed_commit_is_rolled_back_and_the_connection_stays_usable(
         )
     assert await store.db.fetchall("SELECT * FROM ticket_messages") == []
     assert len(await store.db.fetchall("SELECT * FROM audit_log")) == 1
+
+
+@pytest.mark.sqlite_only  # the second, read-only connection is SQLite's (PostgreSQL: the pool)
+async def test_the_consoles_reads_do_not_wait_behind_the_writer_and_see_only_committed_data(
+    store: Store,
+) -> None:
+    reads = store.db.reads
+    insert = "INSERT INTO audit_log (at, event) VALUES ('2026-01-01T00:00:00+00:00', ?)"
+    await store.db.execute_alone(insert, ("committed",))
+    writer_busy, let_go = threading.Event(), threading.Event()
+
+    def long_work(conn: sqlite3.Connection) -> None:  # e.g. a big import batch, on the writer
+        conn.execute(insert, ("uncommitted",))
+        writer_busy.set()
+        let_go.wait(10)
+
+    async def write() -> None:
+        async with store.db.transaction():
+            await store.db.run(long_work)
+            inside = await reads.fetchall("SELECT event FROM audit_log ORDER BY id")
+            assert [r["event"] for r in inside] == ["committed", "uncommitted"]  # its own writes
+
+    writing = asyncio.create_task(write())
+    await asyncio.to_thread(writer_busy.wait, 10)
+    async with asyncio.timeout(5):  # the writer's thread is busy: the read goes past it
+        seen = await reads.fetchall("SELECT event FROM audit_log ORDER BY id")
+    assert [r["event"] for r in seen] == ["committed"] and not writing.done()
+    let_go.set()
+    await writing
+
+    with pytest.raises(StoreError):  # nothing is written through the reading connection
+        await reads.execute(insert, ("sneaked",))
+    events = [r["event"] for r in await reads.fetchall("SELECT event FROM audit_log ORDER BY id")]
+    assert events == ["committed", "uncommitted"]

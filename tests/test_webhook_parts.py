@@ -10,6 +10,7 @@ import pytest
 
 from assistant.errors import SettingsError
 from assistant.settings import Settings
+from store.errors import StoreBusy
 from store.store import Store
 from store.updates import ChatQueue
 
@@ -188,3 +189,47 @@ async def test_a_chats_turn_excludes_other_replicas_and_reuses_its_connections(
 async def _enter(store: Store, chat: str, update_id: int) -> None:
     async with store.updates.chat_turn(chat, update_id):
         pass
+
+
+async def test_a_turn_is_recorded_before_the_next_replica_gets_the_chat_and_its_writes_time_out(
+    store: Store, settings: Settings
+) -> None:
+    if store.db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's chat locks: run with AREACLIENTI_TEST_BACKEND=postgresql")
+    from store.chats import ChatState
+
+    other = await Store.open(settings.db_target, message_id_domain="test.areaclienti")
+    busy = await Store.open(settings.db_target, busy_timeout=1)  # a statement waits 1 s at most
+    try:
+        now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+        seen: list[bool] = []
+
+        async def retry_elsewhere() -> None:  # Telegram's retry of update 7, at another replica
+            async with other.updates.chat_turn("90", 7):
+                seen.append(await other.updates.handled_before(7))
+
+        async with store.updates.chat_turn("90", 7):
+            assert not await store.updates.handled_before(7)
+            retry = asyncio.create_task(retry_elsewhere())
+            async with asyncio.timeout(10):
+                while await _lock_waiters(other) < 1:
+                    await asyncio.sleep(0.01)
+            await store.chats.save(ChatState("telegram", "90", language="it"), now)
+            assert await store.updates.record_handled(7, now)
+        await asyncio.wait_for(retry, 10)
+        assert seen == [True]  # the retry found the answer recorded: not answered twice
+        chat = await other.chats.get("telegram", "90")
+        assert chat is not None and chat.language == "it"
+
+        # A turn's statements keep the store's timeouts: a row held by a long transaction
+        # elsewhere makes the turn's write fail with "busy" after the busy timeout, not hang.
+        async with other.db.transaction():
+            await other.db.execute("UPDATE chats SET language = 'en' WHERE chat_id = '90'")
+            async with busy.updates.chat_turn("90", 8), asyncio.timeout(20):
+                with pytest.raises(StoreBusy):
+                    await busy.chats.save(ChatState("telegram", "90", language="it"), now)
+        chat = await busy.chats.get("telegram", "90")
+        assert chat is not None and chat.language == "en"
+    finally:
+        await other.close()
+        await busy.close()

@@ -25,12 +25,12 @@ CODE_BY_STATUS = {status: code for code, status in STATUS_BY_CODE.items()}
 @command("contratti", login_required=True)
 async def show_contracts(ctx: Context) -> None:
     """The first page of the active contracts (the terminated ones when none is active)."""
-    active = await ctx.store.contracts.count_for_customer(customer_id(ctx), "active")
-    terminated = await ctx.store.contracts.count_for_customer(customer_id(ctx), "terminated")
+    counts = await ctx.store.contracts.counts_by_status(customer_id(ctx))
+    active, terminated = counts.get("active", 0), counts.get("terminated", 0)
     if not active and not terminated:
         ctx.say("contracts/none")
         return
-    await show_page(ctx, "active" if active or not terminated else "terminated", 0)
+    await show_page(ctx, "active" if active else "terminated", 0, counts)
 
 
 @button("ctr:", login_required=True)
@@ -51,12 +51,16 @@ async def contracts_button(ctx: Context) -> None:
     await refuse(ctx, "button", data)
 
 
-async def show_page(ctx: Context, status: str, offset: int) -> None:
-    """One page of the contracts of one status, never longer than a Telegram message."""
+async def show_page(
+    ctx: Context, status: str, offset: int, counts: dict[str, int] | None = None
+) -> None:
+    """One page of the contracts of one status, never longer than a Telegram message
+    (``counts``: the customer's contracts by status, when the caller has them already)."""
     customer = customer_id(ctx)
     other_status = "terminated" if status == "active" else "active"
-    total = await ctx.store.contracts.count_for_customer(customer, status)
-    other = await ctx.store.contracts.count_for_customer(customer, other_status)
+    if counts is None:
+        counts = await ctx.store.contracts.counts_by_status(customer)
+    total, other = counts.get(status, 0), counts.get(other_status, 0)
     offset = min(offset, max(total - 1, 0))
     contracts = await ctx.store.contracts.for_customer(
         customer, status, offset=offset, limit=PAGE_SIZE

@@ -216,4 +216,3 @@ async def logout(ctx: Context) -> None:
 def _digest(username: str) -> str:
     """What is kept of a username that names no account: its SHA-256, never the text."""
     return hashlib.sha256(username.encode("utf-8")).hexdigest()
-

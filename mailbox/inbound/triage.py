@@ -197,7 +197,7 @@ def is_failure_report(mail: ParsedMail) -> bool:
 
 
 def documents_attached(mail: ParsedMail) -> str | None:
-    """"documents attached" when the mail carries a file other than a picture (a signed form,
+    """ "documents attached" when the mail carries a file other than a picture (a signed form,
     a contested invoice): a person reads those; pictures are often logos and signatures."""
     if any(not a.content_type.startswith("image/") for a in mail.attachments):
         return "documents attached"
