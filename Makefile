@@ -24,7 +24,7 @@ PG_TESTS := $(addprefix tests/test_,$(addsuffix .py,\
 	store_postgres smoke_store store_db store_bank tickets inbox_store staff_views \
 	outbox_claims notices notices_telegram communications contracts invoices pending_action \
 	mailbox_ledger mailbox_worker import_concurrency staff_accounts dialogs_registration \
-	telegram_e2e webhook webhook_main requests_telegram bundles web_tickets \
+	telegram_e2e webhook webhook_main webhook_parts requests_telegram bundles web_tickets \
 	notices_in_flight outgoing_lost_connection replicas_leadership replicas_start replicas_faults))
 
 test: system-packages $(STAMP)
