@@ -280,13 +280,13 @@ class Database:
             raise StoreError(f"the database {self.path.name} is not open")
         return self._conn
 
-    def _connect(self) -> None:
+    def _connect(self, pragmas: tuple[str, ...] = PRAGMAS) -> None:
         create_private(self.path)  # before SQLite: its -wal and -shm take the file's mode
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         try:
             conn.row_factory = sqlite3.Row
             milliseconds = round(self.busy_timeout * 1000)
-            for pragma in (f"busy_timeout = {milliseconds}", *PRAGMAS):
+            for pragma in (f"busy_timeout = {milliseconds}", *pragmas):
                 conn.execute(f"PRAGMA {pragma}").close()
         except BaseException:
             conn.close()
@@ -337,17 +337,8 @@ class ReadingDatabase(Database):
             self._connect()
         return super()._connection()
 
-    def _connect(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-        try:
-            conn.row_factory = sqlite3.Row
-            milliseconds = round(self.busy_timeout * 1000)
-            for pragma in (f"busy_timeout = {milliseconds}", "query_only = ON"):
-                conn.execute(f"PRAGMA {pragma}").close()
-        except BaseException:
-            conn.close()
-            raise
-        self._conn = conn
+    def _connect(self, pragmas: tuple[str, ...] = ("query_only = ON",)) -> None:
+        super()._connect(pragmas)  # the file's own settings (WAL) are the writer's to make
 
 
 # --- run on the connection's thread: one hop per call ---------------------------------------
