@@ -316,10 +316,6 @@ class ReadingDatabase(Database):
         raise StoreError("the read-only connection takes no transaction")
         yield self  # pragma: no cover
 
-    async def migrate(self, *, upto: int | None = None) -> list[int]:
-        """Nothing: the writer migrates."""
-        return []
-
     def submit(
         self,
         function: Callable[Concatenate[sqlite3.Connection, P], T],
